@@ -1,0 +1,8 @@
+"""skmat: memorization-aware training and group-robust learning, scikit-learn style."""
+
+from ._loader import InMemoryDataLoader
+from ._mat import MATClassifier
+
+__version__ = "0.1.0"
+
+__all__ = ["InMemoryDataLoader", "MATClassifier", "__version__"]

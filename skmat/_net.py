@@ -1,0 +1,190 @@
+"""The skorch side of MAT: a net that trains on ``f(x) + shift`` with per-example weights."""
+
+import copy
+import functools
+import inspect
+from collections.abc import Mapping
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from skorch import NeuralNetClassifier
+from skorch.utils import to_tensor
+
+from ._loader import InMemoryDataLoader
+
+# Keys of the skorch.helper.SliceDict that carries the per-example extras alongside X.
+INPUT_KEY = "X"
+SHIFT_KEY = "logit_shift"
+WEIGHT_KEY = "sample_weight"
+
+# Module constructor arguments that MATClassifier fills from the data when the user
+# left them unset (the module's counterpart of scikit-learn's ``n_features_in_``).
+DIMENSION_ARGUMENTS = ("n_features_in", "n_classes")
+
+#: Defaults of the NeuralNetClassifier that wraps a bare torch module.
+MODULE_NET_DEFAULTS = dict(
+    criterion=torch.nn.CrossEntropyLoss,
+    optimizer=torch.optim.Adam,
+    lr=1e-3,
+    max_epochs=20,
+    batch_size=128,
+    train_split=None,
+    iterator_train=InMemoryDataLoader,
+    iterator_train__shuffle=True,
+    iterator_valid=InMemoryDataLoader,
+)
+
+
+@contextmanager
+def _reduction(criterion, reduction):
+    previous = criterion.reduction
+    criterion.reduction = reduction
+    try:
+        yield
+    finally:
+        criterion.reduction = previous
+
+
+def _rng_devices(device):
+    """CUDA devices whose RNG state ``fork_rng`` must restore for a net on ``device``."""
+    device = torch.device(device if device is not None else "cpu")
+    if device.type != "cuda" or not torch.cuda.is_available():
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+class LogitShiftMixin:
+    """Adds MAT's training rule to a skorch ``NeuralNetClassifier`` (sub)class.
+
+    * ``X`` may be a ``SliceDict`` with the input under ``"X"``, and optionally a
+      per-example ``"logit_shift"`` (n_samples, n_classes) and ``"sample_weight"``;
+      only the input reaches ``module.forward``.
+    * While training, the loss is ``CE(f(x) + logit_shift, y)``; for an ``NLLLoss``
+      module (probability outputs) the shift is added to ``log(p)``. Validation and
+      prediction use ``f(x)`` alone.
+    * With weights, the loss is ``sum_i w_i loss_i / sum_i w_i`` over the batch.
+    * ``fit`` seeds torch with ``random_state`` inside ``torch.random.fork_rng``, so
+      the caller's global RNG is left as it was.
+    """
+
+    def __init__(self, *args, random_state=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.random_state = random_state
+
+    def fit(self, X, y=None, **fit_params):
+        with torch.random.fork_rng(devices=_rng_devices(self.device)):
+            if self.random_state is not None:
+                torch.manual_seed(self.random_state)
+            return super().fit(X, y, **fit_params)
+
+    def infer(self, x, **fit_params):
+        if isinstance(x, Mapping) and INPUT_KEY in x:
+            x = x[INPUT_KEY]
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        extras = X if isinstance(X, Mapping) else {}
+        shift, weight = extras.get(SHIFT_KEY), extras.get(WEIGHT_KEY)
+        if training and shift is not None:
+            shift = to_tensor(shift, device=y_pred.device).to(y_pred.dtype)
+            if isinstance(self.criterion_, torch.nn.NLLLoss):
+                eps = torch.finfo(y_pred.dtype).eps
+                y_pred = torch.softmax(torch.log(y_pred + eps) + shift, dim=1)
+            else:
+                y_pred = y_pred + shift
+        if weight is None:
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        with _reduction(self.criterion_, "none"):
+            per_example = super().get_loss(y_pred, y_true, X=X, training=training)
+        weight = to_tensor(weight, device=per_example.device).to(per_example.dtype)
+        return (per_example * weight).sum() / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+
+    def __reduce__(self):
+        # The class may be made on the fly (see ``shifted_net_class``): pickle by base.
+        return (_new_shifted_net, (self._skmat_base_class,), self.__getstate__())
+
+
+class LogitShiftNeuralNetClassifier(LogitShiftMixin, NeuralNetClassifier):
+    """``NeuralNetClassifier`` with MAT's per-example logit shift and weights."""
+
+    _skmat_base_class = NeuralNetClassifier
+
+
+@functools.cache
+def shifted_net_class(base):
+    """The class that adds :class:`LogitShiftMixin` to the skorch class ``base``."""
+    if issubclass(base, LogitShiftMixin):
+        return base
+    if base is NeuralNetClassifier:
+        return LogitShiftNeuralNetClassifier
+    return type(
+        f"LogitShift{base.__name__}",
+        (LogitShiftMixin, base),
+        {"_skmat_base_class": base, "__module__": __name__},
+    )
+
+
+def _new_shifted_net(base):
+    cls = shifted_net_class(base)
+    return cls.__new__(cls)
+
+
+def supported_criterion(criterion):
+    """Whether a skorch ``criterion`` parameter is one MAT knows how to shift."""
+    criterion_class = criterion if isinstance(criterion, type) else type(criterion)
+    return issubclass(criterion_class, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss))
+
+
+def make_shifted_net(estimator, *, param_name, n_features, n_classes, random_state, verbose):
+    """A fresh, unfitted shifted net built from the user's ``estimator``.
+
+    ``estimator`` is a skorch ``NeuralNetClassifier`` (cloned with all its settings),
+    a torch module class, or a module instance (deep-copied: every fit starts from the
+    weights the user passed). Raises ``TypeError`` naming ``param_name`` otherwise.
+    """
+    if isinstance(estimator, NeuralNetClassifier):
+        params = clone(estimator).get_params(deep=False)
+        net_class = shifted_net_class(type(estimator))
+    elif isinstance(estimator, torch.nn.Module) or (
+        isinstance(estimator, type) and issubclass(estimator, torch.nn.Module)
+    ):
+        module = copy.deepcopy(estimator) if isinstance(estimator, torch.nn.Module) else estimator
+        params = dict(MODULE_NET_DEFAULTS, module=module)
+        net_class = LogitShiftNeuralNetClassifier
+    else:
+        raise TypeError(
+            f"{param_name} must be a skorch NeuralNetClassifier, a torch.nn.Module "
+            f"subclass or a torch.nn.Module instance; got {estimator!r}."
+        )
+    if not supported_criterion(params["criterion"]):
+        raise TypeError(
+            f"The criterion of {param_name} must be torch.nn.CrossEntropyLoss (module "
+            f"returns logits) or torch.nn.NLLLoss (module returns probabilities); got "
+            f"{params['criterion']!r}."
+        )
+    params.update(
+        classes=np.arange(n_classes),
+        verbose=int(verbose),
+        random_state=random_state,
+    )
+    module = params["module"]
+    if isinstance(module, type):
+        accepted = inspect.signature(module).parameters
+        values = dict(n_features_in=n_features, n_classes=n_classes)
+        for name in DIMENSION_ARGUMENTS:
+            if name in accepted and f"module__{name}" not in params:
+                params[f"module__{name}"] = values[name]
+    return net_class(**params)
+
+
+def net_logits(net, X):
+    """Logits of a fitted shifted net on plain input ``X``, as float64 numpy."""
+    output = net.forward(X, training=False)
+    if isinstance(output, tuple):
+        output = output[0]
+    output = output.detach().to("cpu", torch.float64)
+    if isinstance(net.criterion_, torch.nn.NLLLoss):
+        output = torch.log(output + torch.finfo(torch.float32).eps)
+    return output.numpy()
