@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.model_selection import StratifiedKFold, check_cv, cross_validate
+from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -21,7 +21,13 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import (
+    _check_method_params,
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 from skorch import NeuralNetClassifier
 from skorch.helper import SliceDict
 
@@ -29,12 +35,22 @@ from ._net import (
     INPUT_KEY,
     SHIFT_KEY,
     WEIGHT_KEY,
+    check_net_output,
     make_shifted_net,
     net_logits,
 )
 from ._shift import logit_shift, logits_to_log_proba
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
+
+
+def _fit_fold(estimator, inputs, y, X, train, test, params):
+    """Fit one held-out model on ``train``; return it, its probabilities on ``test``
+    and its fit time."""
+    start = time.perf_counter()
+    estimator.fit(inputs[train], y[train], **_check_method_params(X, params, train))
+    fit_time = time.perf_counter() - start
+    return estimator, estimator.predict_proba(X[test]), fit_time
 
 
 def _is_net(estimator):
@@ -62,8 +78,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         callbacks, device, ...); it is never fitted in place. The criterion must be
         ``CrossEntropyLoss`` (the module returns logits) or ``NLLLoss`` (the module
         returns probabilities). A bare module is wrapped in a ``NeuralNetClassifier``
-        with CrossEntropyLoss, Adam (lr=1e-3), 20 epochs, batch size 128, shuffled
-        batches, no internal validation split. A module class whose constructor takes
+        with CrossEntropyLoss and the training defaults of scikit-learn's
+        MLPClassifier: Adam (lr=1e-3), 200 epochs, shuffled batches of 200, no
+        internal validation split. A module class whose constructor takes
         ``n_features_in`` and/or ``n_classes`` gets them from the data unless they are
         set (``module__n_classes=...``). A module *instance* is deep-copied before
         every fit, so each fold model and the final model start from its weights.
@@ -206,6 +223,12 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : MATClassifier
         """
+        # skorch's DataLoaders draw a seed from torch's global RNG at every pass, even
+        # to predict: fork it so that fit leaves the caller's RNG as it was.
+        with torch.random.fork_rng(devices=[]):
+            return self._fit(X, y, sample_weight, held_out_proba, fit_params)
+
+    def _fit(self, X, y, sample_weight, held_out_proba, fit_params):
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -231,6 +254,7 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             verbose=self.verbose >= 2,
         )
         final_net = make_shifted_net(self.estimator, param_name="estimator", **make_net)
+        check_net_output(final_net, X, n_classes, param_name="estimator")
 
         if held_out_proba is None:
             proba = self._fit_held_out(X, y_encoded, sample_weight, fit_params, rng, make_net)
@@ -313,6 +337,8 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
 
         if is_net:
             estimator = make_shifted_net(template, param_name="held_out_estimator", **make_net)
+            if self.held_out_estimator is not None:
+                check_net_output(estimator, X, make_net["n_classes"], "held_out_estimator")
             inputs = SliceDict(**{INPUT_KEY: X})
             if sample_weight is not None:
                 inputs[WEIGHT_KEY] = sample_weight
@@ -322,32 +348,19 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             params = routed.held_out_estimator.fit
 
         start = time.perf_counter()
-        result = cross_validate(
-            estimator,
-            inputs,
-            y_encoded,
-            cv=splits,
-            n_jobs=self.n_jobs,
-            params=params,
-            return_estimator=True,
-            error_score="raise",
+        folds = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_fold)(clone(estimator), inputs, y_encoded, X, train, test, params)
+            for train, test in splits
         )
-        self.held_out_estimators_ = result["estimator"]
+        self.held_out_estimators_ = [model for model, _, _ in folds]
         n_classes = make_net["n_classes"]
         proba = np.zeros((len(X), n_classes))
-        for fold, (model, (_, test)) in enumerate(zip(self.held_out_estimators_, splits)):
-            fold_proba = model.predict_proba(X[test])
+        for fold, ((model, fold_proba, fit_time), (_, test)) in enumerate(zip(folds, splits)):
             columns = getattr(model, "classes_", np.arange(n_classes))
-            if fold_proba.shape[1] != len(columns) or np.max(columns) >= n_classes:
-                raise ValueError(
-                    f"held_out_estimator returned {fold_proba.shape[1]} probability "
-                    f"columns for {n_classes} classes; a net's module must output one "
-                    "value per class (see the n_classes module argument)."
-                )
             proba[np.ix_(test, columns)] = fold_proba
             self._log(
-                f"held-out fold {fold + 1}/{len(splits)}: fit "
-                f"{result['fit_time'][fold]:.2f}s on {len(X) - len(test)} examples"
+                f"held-out fold {fold + 1}/{len(splits)}: fit {fit_time:.2f}s "
+                f"on {len(X) - len(test)} examples"
             )
         if not np.all(np.isfinite(proba)):
             raise ValueError(
@@ -374,7 +387,8 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
     def _logits(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float32)
-        return net_logits(self.estimator_, X)
+        with torch.random.fork_rng(devices=[]):
+            return net_logits(self.estimator_, X)
 
     def decision_function(self, X):
         """Logits of the final net (no shift); for two classes, ``logit_1 - logit_0``.
@@ -427,7 +441,8 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def get_metadata_routing(self):
         """Get metadata routing of this object.

@@ -23,13 +23,14 @@ WEIGHT_KEY = "sample_weight"
 # left them unset (the module's counterpart of scikit-learn's ``n_features_in_``).
 DIMENSION_ARGUMENTS = ("n_features_in", "n_classes")
 
-#: Defaults of the NeuralNetClassifier that wraps a bare torch module.
+#: Defaults of the NeuralNetClassifier that wraps a bare torch module: those of
+#: scikit-learn's MLPClassifier (Adam, lr 1e-3, 200 epochs, batches of 200).
 MODULE_NET_DEFAULTS = dict(
     criterion=torch.nn.CrossEntropyLoss,
     optimizer=torch.optim.Adam,
     lr=1e-3,
-    max_epochs=20,
-    batch_size=128,
+    max_epochs=200,
+    batch_size=200,
     train_split=None,
     iterator_train=InMemoryDataLoader,
     iterator_train__shuffle=True,
@@ -188,3 +189,26 @@ def net_logits(net, X):
     if isinstance(net.criterion_, torch.nn.NLLLoss):
         output = torch.log(output + torch.finfo(torch.float32).eps)
     return output.numpy()
+
+
+def check_net_output(net, X, n_classes, param_name):
+    """Run an unfitted copy of ``net`` on two rows of ``X``; raise a clear error when
+    its module does not take ``X`` or does not return one value per class."""
+    probe = clone(net)
+    probe.set_params(max_epochs=0)
+    with torch.random.fork_rng(devices=_rng_devices(probe.device)):
+        try:
+            output = probe.initialize().forward(X[:2])
+        except Exception as exc:  # the module's own error, re-raised with context
+            raise ValueError(
+                f"The module of {param_name} fails on input with {X.shape[1]} features: "
+                f"{exc}"
+            ) from exc
+    if isinstance(output, tuple):
+        output = output[0]
+    if output.ndim != 2 or output.shape[1] != n_classes:
+        raise ValueError(
+            f"The module of {param_name} returns shape {tuple(output.shape)} for 2 "
+            f"examples; it must output one value per class, ({len(X[:2])}, {n_classes}) "
+            "(a module class may take an n_classes argument, which skmat fills in)."
+        )

@@ -1,0 +1,33 @@
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+
+from skmat import InMemoryDataLoader
+
+from .modules import Linear
+
+# The common checks run ~10x faster with one thread on a 2-core machine.
+torch.set_num_threads(1)
+
+
+def small_net(module=Linear, **params):
+    """A fast, well-conditioned net for tests."""
+    defaults = dict(
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=0.05,
+        max_epochs=20,
+        batch_size=64,
+        train_split=None,
+        iterator_train=InMemoryDataLoader,
+        iterator_train__shuffle=True,
+        iterator_valid=InMemoryDataLoader,
+        verbose=0,
+    )
+    defaults.update(params)
+    return NeuralNetClassifier(module, **defaults)
+
+
+@pytest.fixture
+def net():
+    return small_net()
