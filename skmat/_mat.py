@@ -255,9 +255,10 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         )
         final_net = make_shifted_net(self.estimator, param_name="estimator", **make_net)
         check_net_output(final_net, X, n_classes, param_name="estimator")
+        routed = self._route(sample_weight, fit_params)
 
         if held_out_proba is None:
-            proba = self._fit_held_out(X, y_encoded, sample_weight, fit_params, rng, make_net)
+            proba = self._fit_held_out(X, y_encoded, sample_weight, routed, rng, make_net)
         else:
             proba = self._check_held_out_proba(held_out_proba, X.shape[0], n_classes)
             self.held_out_estimators_ = []
@@ -285,6 +286,25 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         self._log(f"final fit: {time.perf_counter() - start:.2f}s")
         return self
 
+    def _route(self, sample_weight, fit_params):
+        """Metadata for the splitter and a scikit-learn held-out estimator."""
+        if _routing_enabled():
+            return process_routing(self, "fit", sample_weight=sample_weight, **fit_params)
+        _raise_for_params(fit_params, self, "fit", allow=["groups"])
+        template = self._held_out_template()
+        estimator_fit = {}
+        if sample_weight is not None and not _is_net(template):
+            if "sample_weight" in signature(template.fit).parameters:
+                estimator_fit["sample_weight"] = sample_weight
+            else:
+                warnings.warn(
+                    f"held_out_estimator {type(template).__name__} does not accept "
+                    "sample_weight; the held-out phase ignores the weights.",
+                    UserWarning,
+                )
+        split = {"groups": fit_params["groups"]} if "groups" in fit_params else {}
+        return Bunch(splitter=Bunch(split=split), held_out_estimator=Bunch(fit=estimator_fit))
+
     def _splits(self, X, y_encoded, rng, split_params):
         """The held-out folds, computed once so every fold model sees the same ones."""
         if isinstance(self.cv, Integral):
@@ -311,28 +331,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             )
         return splits
 
-    def _fit_held_out(self, X, y_encoded, sample_weight, fit_params, rng, make_net):
+    def _fit_held_out(self, X, y_encoded, sample_weight, routed, rng, make_net):
         template = self._held_out_template()
         is_net = _is_net(template)
-        if _routing_enabled():
-            routed = process_routing(self, "fit", sample_weight=sample_weight, **fit_params)
-        else:
-            _raise_for_params(fit_params, self, "fit", allow=["groups"])
-            estimator_fit = {}
-            if sample_weight is not None and not is_net:
-                if "sample_weight" in signature(template.fit).parameters:
-                    estimator_fit["sample_weight"] = sample_weight
-                else:
-                    warnings.warn(
-                        f"held_out_estimator {type(template).__name__} does not accept "
-                        "sample_weight; the held-out phase ignores the weights.",
-                        UserWarning,
-                    )
-            split = {"groups": fit_params["groups"]} if "groups" in fit_params else {}
-            routed = Bunch(
-                splitter=Bunch(split=split),
-                held_out_estimator=Bunch(fit=estimator_fit),
-            )
         splits = self._splits(X, y_encoded, rng, routed.splitter.split)
 
         if is_net:

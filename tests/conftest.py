@@ -10,7 +10,7 @@ from .modules import Linear
 torch.set_num_threads(1)
 
 
-def small_net(module=Linear, **params):
+def small_net(module=Linear, net_class=NeuralNetClassifier, **params):
     """A fast, well-conditioned net for tests."""
     defaults = dict(
         criterion=torch.nn.CrossEntropyLoss,
@@ -25,7 +25,7 @@ def small_net(module=Linear, **params):
         verbose=0,
     )
     defaults.update(params)
-    return NeuralNetClassifier(module, **defaults)
+    return net_class(module, **defaults)
 
 
 @pytest.fixture

@@ -197,6 +197,23 @@ def test_module_instance_is_not_trained_in_place_and_every_fit_starts_from_it(da
         assert torch.equal(v, before[k])
 
 
+def test_skorch_internal_validation_split_and_callbacks(data):
+    from skorch.callbacks import EarlyStopping
+    from skorch.dataset import ValidSplit
+
+    X, y = data
+    net = small_net(
+        train_split=ValidSplit(5, stratified=True),
+        callbacks=[EarlyStopping(patience=3)],
+        max_epochs=50,
+    )
+    clf = mat(estimator=net).fit(X, y, sample_weight=np.linspace(0.5, 1.5, len(y)))
+    history = clf.estimator_.history
+    assert "valid_loss" in history[-1] and np.isfinite(history[-1, "valid_loss"])
+    assert len(history) < 50  # early stopping ran on the weighted validation loss
+    assert clf.score(X, y) > 0.8
+
+
 def test_user_net_is_never_fitted_in_place(data):
     X, y = data
     net = small_net()
@@ -300,9 +317,7 @@ def test_pickle_round_trip_of_a_skorch_subclass(data):
     from .modules import CustomNet
 
     X, y = data
-    clf = mat(estimator=small_net().__class__).set_params(estimator=CustomNet(Linear, **{
-        k: v for k, v in small_net().get_params(deep=False).items() if k != "module"
-    })).fit(X, y)
+    clf = mat(estimator=small_net(net_class=CustomNet)).fit(X, y)
     assert type(clf.estimator_).__name__ == "LogitShiftCustomNet"
     assert clf.estimator_.custom_calls > 0  # the user's override still runs
     restored = pickle.loads(pickle.dumps(clf))
@@ -324,9 +339,9 @@ def test_group_kfold_receives_routed_groups(data):
     with config_context(enable_metadata_routing=True):
         clf = mat(cv=GroupKFold(5)).fit(X, y, groups=groups)
     assert len(clf.held_out_estimators_) == 5
-    # every fold model was trained without one whole group
-    for model, group in zip(clf.held_out_estimators_, range(5)):
-        assert len(model.history) > 0
+    # the folds are GroupKFold's on these groups: same fit as passing those splits
+    splits = list(GroupKFold(5).split(X, y, groups))
+    assert_allclose(mat(cv=splits).fit(X, y).held_out_proba_, clf.held_out_proba_, rtol=1e-6)
     # without routing, groups go straight to the splitter as in cross_validate
     clf_off = mat(cv=GroupKFold(5)).fit(X, y, groups=groups)
     assert_allclose(clf_off.held_out_proba_, clf.held_out_proba_, rtol=1e-6)
