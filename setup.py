@@ -29,7 +29,7 @@ setup(
         "joblib>=1.2",
     ],
     extras_require={
-        "test": ["pytest>=7", "pandas>=1.4"],
+        "test": ["pytest>=7", "pandas>=1.4", "matplotlib>=3.5"],
         "examples": ["matplotlib>=3.5"],
     },
     classifiers=[
