@@ -368,6 +368,8 @@ def test_sample_weight_changes_the_fit():
     weights[y == 1] = 5.0
     plain = mat(shift_strength=0.0).fit(X, y)
     weighted = mat(shift_strength=0.0).fit(X, y, sample_weight=weights)
+    # the weights reach the fold fits and the final fit
+    assert not np.allclose(plain.held_out_proba_, weighted.held_out_proba_)
     assert not np.allclose(plain.predict_proba(X), weighted.predict_proba(X))
     # class 1 weighted up: the net leans to it
     assert weighted.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
