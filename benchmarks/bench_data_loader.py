@@ -21,7 +21,9 @@ from skmat.datasets import make_spurious_memorization
 class Linear(torch.nn.Module):
     def __init__(self, n_features_in, hidden=0, bias=False):
         super().__init__()
-        layers = [torch.nn.Linear(n_features_in, hidden), torch.nn.ReLU()] if hidden else []
+        layers = (
+            [torch.nn.Linear(n_features_in, hidden), torch.nn.ReLU()] if hidden else []
+        )
         layers.append(torch.nn.Linear(hidden or n_features_in, 2, bias=bias))
         self.layers = torch.nn.Sequential(*layers)
 

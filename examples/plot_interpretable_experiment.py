@@ -110,11 +110,15 @@ for name, (noise_std, fit) in MODELS.items():
             row += [correct[~minority].mean(), correct[minority].mean()]
         scores[name].append(row)
         fitted.setdefault(name, (model, X_test, y_test, g_test))
-        print(f"{name}, seed {seed}: majority test {row[2]:.3f}, minority test {row[3]:.3f}")
+        print(
+            f"{name}, seed {seed}: majority test {row[2]:.3f}, minority test {row[3]:.3f}"
+        )
 
 mat_rows = np.array(scores["MAT, noise std 0.5"])
 n_ok = int(np.sum((mat_rows[:, 3] >= 0.85) & (mat_rows[:, 2] >= 0.90)))
-print(f"MAT seeds with minority test >= 0.85 and majority test >= 0.90: {n_ok}/{N_SEEDS}\n")
+print(
+    f"MAT seeds with minority test >= 0.85 and majority test >= 0.90: {n_ok}/{N_SEEDS}\n"
+)
 
 header = f"{'model':<20}" + "".join(f"{c:>18}" for c in columns)
 print(header)
@@ -141,7 +145,11 @@ grid[:, 0], grid[:, 1] = grid_core.ravel(), grid_spurious.ravel()
 for ax, (name, (model, X_test, y_test, g_test)) in zip(axes, fitted.items()):
     proba = model.predict_proba(grid)[:, 1].reshape(grid_core.shape)
     ax.contourf(
-        grid_core, grid_spurious, proba, levels=[0, 0.5, 1], colors=["#cfe0f3", "#f6d5c9"]
+        grid_core,
+        grid_spurious,
+        proba,
+        levels=[0, 0.5, 1],
+        colors=["#cfe0f3", "#f6d5c9"],
     )
     ax.contour(grid_core, grid_spurious, proba, levels=[0.5], colors="k", linewidths=2)
     minority = (g_test == 1) | (g_test == 2)
@@ -149,12 +157,18 @@ for ax, (name, (model, X_test, y_test, g_test)) in zip(axes, fitted.items()):
         for is_minority, marker in [(False, "o"), (True, "x")]:
             keep = (y_test == label) & (minority == is_minority)
             ax.scatter(
-                X_test[keep, 0], X_test[keep, 1],
-                s=10, c=colour, marker=marker, alpha=0.6,
+                X_test[keep, 0],
+                X_test[keep, 1],
+                s=10,
+                c=colour,
+                marker=marker,
+                alpha=0.6,
                 label=f"y={label}, {'minority' if is_minority else 'majority'}",
             )
     rows = np.array(scores[name])
-    ax.set_title(f"{name}\nminority test acc {rows[:, 3].mean():.2f} (mean of {N_SEEDS} seeds)")
+    ax.set_title(
+        f"{name}\nminority test acc {rows[:, 3].mean():.2f} (mean of {N_SEEDS} seeds)"
+    )
     ax.set_xlabel("core feature")
 axes[0].set_ylabel("spurious feature")
 axes[0].legend(loc="lower left", fontsize=8)

@@ -191,7 +191,11 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _held_out_template(self):
-        return self.estimator if self.held_out_estimator is None else self.held_out_estimator
+        return (
+            self.estimator
+            if self.held_out_estimator is None
+            else self.held_out_estimator
+        )
 
     def _log(self, message):
         if self.verbose >= 1:
@@ -258,7 +262,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         routed = self._route(sample_weight, fit_params)
 
         if held_out_proba is None:
-            proba = self._fit_held_out(X, y_encoded, sample_weight, routed, rng, make_net)
+            proba = self._fit_held_out(
+                X, y_encoded, sample_weight, routed, rng, make_net
+            )
         else:
             proba = self._check_held_out_proba(held_out_proba, X.shape[0], n_classes)
             self.held_out_estimators_ = []
@@ -289,7 +295,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
     def _route(self, sample_weight, fit_params):
         """Metadata for the splitter and a scikit-learn held-out estimator."""
         if _routing_enabled():
-            return process_routing(self, "fit", sample_weight=sample_weight, **fit_params)
+            return process_routing(
+                self, "fit", sample_weight=sample_weight, **fit_params
+            )
         _raise_for_params(fit_params, self, "fit", allow=["groups"])
         template = self._held_out_template()
         estimator_fit = {}
@@ -303,7 +311,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
                     UserWarning,
                 )
         split = {"groups": fit_params["groups"]} if "groups" in fit_params else {}
-        return Bunch(splitter=Bunch(split=split), held_out_estimator=Bunch(fit=estimator_fit))
+        return Bunch(
+            splitter=Bunch(split=split), held_out_estimator=Bunch(fit=estimator_fit)
+        )
 
     def _splits(self, X, y_encoded, rng, split_params):
         """The held-out folds, computed once so every fold model sees the same ones."""
@@ -324,7 +334,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
                 )
         splits = list(cv.split(X, y_encoded, **split_params))
         tested = np.concatenate([test for _, test in splits])
-        if len(tested) != len(X) or not np.array_equal(np.sort(tested), np.arange(len(X))):
+        if len(tested) != len(X) or not np.array_equal(
+            np.sort(tested), np.arange(len(X))
+        ):
             raise ValueError(
                 "cv must give test folds that partition the training set (each example "
                 f"held out exactly once); {cv!r} does not."
@@ -337,9 +349,13 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         splits = self._splits(X, y_encoded, rng, routed.splitter.split)
 
         if is_net:
-            estimator = make_shifted_net(template, param_name="held_out_estimator", **make_net)
+            estimator = make_shifted_net(
+                template, param_name="held_out_estimator", **make_net
+            )
             if self.held_out_estimator is not None:
-                check_net_output(estimator, X, make_net["n_classes"], "held_out_estimator")
+                check_net_output(
+                    estimator, X, make_net["n_classes"], "held_out_estimator"
+                )
             inputs = SliceDict(**{INPUT_KEY: X})
             if sample_weight is not None:
                 inputs[WEIGHT_KEY] = sample_weight
@@ -350,13 +366,17 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
 
         start = time.perf_counter()
         folds = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_fold)(clone(estimator), inputs, y_encoded, X, train, test, params)
+            delayed(_fit_fold)(
+                clone(estimator), inputs, y_encoded, X, train, test, params
+            )
             for train, test in splits
         )
         self.held_out_estimators_ = [model for model, _, _ in folds]
         n_classes = make_net["n_classes"]
         proba = np.zeros((len(X), n_classes))
-        for fold, ((model, fold_proba, fit_time), (_, test)) in enumerate(zip(folds, splits)):
+        for fold, ((model, fold_proba, fit_time), (_, test)) in enumerate(
+            zip(folds, splits)
+        ):
             columns = getattr(model, "classes_", np.arange(n_classes))
             proba[np.ix_(test, columns)] = fold_proba
             self._log(
@@ -368,7 +388,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
                 "The held-out models predicted non-finite probabilities: their training "
                 "diverged (try a smaller learning rate)."
             )
-        self._log(f"held-out phase: {time.perf_counter() - start:.2f}s, {len(splits)} folds")
+        self._log(
+            f"held-out phase: {time.perf_counter() - start:.2f}s, {len(splits)} folds"
+        )
         return proba
 
     @staticmethod

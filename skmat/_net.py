@@ -19,10 +19,6 @@ INPUT_KEY = "X"
 SHIFT_KEY = "logit_shift"
 WEIGHT_KEY = "sample_weight"
 
-# Module constructor arguments that MATClassifier fills from the data when the user
-# left them unset (the module's counterpart of scikit-learn's ``n_features_in_``).
-DIMENSION_ARGUMENTS = ("n_features_in", "n_classes")
-
 #: Defaults of the NeuralNetClassifier that wraps a bare torch module: those of
 #: scikit-learn's MLPClassifier (Adam, lr 1e-3, 200 epochs, batches of 200).
 MODULE_NET_DEFAULTS = dict(
@@ -100,7 +96,10 @@ class LogitShiftMixin:
         with _reduction(self.criterion_, "none"):
             per_example = super().get_loss(y_pred, y_true, X=X, training=training)
         weight = to_tensor(weight, device=per_example.device).to(per_example.dtype)
-        return (per_example * weight).sum() / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+        total = weight.sum().clamp_min(
+            torch.finfo(weight.dtype).tiny
+        )  # all-zero: loss 0
+        return (per_example * weight).sum() / total
 
     def __reduce__(self):
         # The class may be made on the fly (see ``shifted_net_class``): pickle by base.
@@ -138,7 +137,9 @@ def supported_criterion(criterion):
     return issubclass(criterion_class, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss))
 
 
-def make_shifted_net(estimator, *, param_name, n_features, n_classes, random_state, verbose):
+def make_shifted_net(
+    estimator, *, param_name, n_features, n_classes, random_state, verbose
+):
     """A fresh, unfitted shifted net built from the user's ``estimator``.
 
     ``estimator`` is a skorch ``NeuralNetClassifier`` (cloned with all its settings),
@@ -151,7 +152,11 @@ def make_shifted_net(estimator, *, param_name, n_features, n_classes, random_sta
     elif isinstance(estimator, torch.nn.Module) or (
         isinstance(estimator, type) and issubclass(estimator, torch.nn.Module)
     ):
-        module = copy.deepcopy(estimator) if isinstance(estimator, torch.nn.Module) else estimator
+        module = (
+            copy.deepcopy(estimator)
+            if isinstance(estimator, torch.nn.Module)
+            else estimator
+        )
         params = dict(MODULE_NET_DEFAULTS, module=module)
         net_class = LogitShiftNeuralNetClassifier
     else:
@@ -172,11 +177,12 @@ def make_shifted_net(estimator, *, param_name, n_features, n_classes, random_sta
     )
     module = params["module"]
     if isinstance(module, type):
+        # A module class taking n_features_in / n_classes gets them from the data
+        # unless the user set them (the module's counterpart of n_features_in_).
         accepted = inspect.signature(module).parameters
-        values = dict(n_features_in=n_features, n_classes=n_classes)
-        for name in DIMENSION_ARGUMENTS:
+        for name, value in [("n_features_in", n_features), ("n_classes", n_classes)]:
             if name in accepted and f"module__{name}" not in params:
-                params[f"module__{name}"] = values[name]
+                params[f"module__{name}"] = value
     return net_class(**params)
 
 
@@ -195,7 +201,6 @@ def check_net_output(net, X, n_classes, param_name):
     """Run an unfitted copy of ``net`` on two rows of ``X``; raise a clear error when
     its module does not take ``X`` or does not return one value per class."""
     probe = clone(net)
-    probe.set_params(max_epochs=0)
     with torch.random.fork_rng(devices=_rng_devices(probe.device)):
         try:
             output = probe.initialize().forward(X[:2])
@@ -207,8 +212,9 @@ def check_net_output(net, X, n_classes, param_name):
     if isinstance(output, tuple):
         output = output[0]
     if output.ndim != 2 or output.shape[1] != n_classes:
+        n_rows = len(X[:2])
         raise ValueError(
-            f"The module of {param_name} returns shape {tuple(output.shape)} for 2 "
-            f"examples; it must output one value per class, ({len(X[:2])}, {n_classes}) "
+            f"The module of {param_name} returns shape {tuple(output.shape)} for {n_rows} "
+            f"examples; it must output one value per class, ({n_rows}, {n_classes}) "
             "(a module class may take an n_classes argument, which skmat fills in)."
         )

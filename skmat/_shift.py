@@ -46,7 +46,9 @@ def calibration_matrix(tempered, y, n_classes, sample_weight=None):
         Rows sum to 1. A row whose predicted class received no mass at all is the
         (weighted) class prior: with nothing to condition on, it is the best guess.
     """
-    weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    weight = (
+        np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    )
     onehot = np.eye(n_classes)[y] * weight[:, None]
     joint = tempered.T @ onehot  # joint[j, c] = sum_i q_ij w_i [y_i = c]
     mass = joint.sum(axis=1, keepdims=True)

@@ -13,7 +13,10 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("plot_
 def test_example_runs(example, tmp_path):
     pytest.importorskip("matplotlib")
     result = subprocess.run(
-        [sys.executable, str(example)], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, str(example)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

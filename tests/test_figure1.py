@@ -1,7 +1,6 @@
 """Paper Figure 1: MAT recovers the minority groups that ERM memorizes (2 seeds here;
 examples/plot_interpretable_experiment.py runs 5)."""
 
-import numpy as np
 import pytest
 import torch
 from skorch import NeuralNetClassifier

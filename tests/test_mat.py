@@ -19,7 +19,6 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, ShuffleSpli
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch.helper import SliceDict
 
 from skmat import MATClassifier
 
@@ -30,8 +29,13 @@ from .modules import MLP, Linear, SoftmaxLinear
 @pytest.fixture(scope="module")
 def data():
     X, y = make_classification(
-        n_samples=150, n_features=6, n_informative=4, n_clusters_per_class=1,
-        class_sep=1.5, flip_y=0, random_state=0,
+        n_samples=150,
+        n_features=6,
+        n_informative=4,
+        n_clusters_per_class=1,
+        class_sep=1.5,
+        flip_y=0,
+        random_state=0,
     )
     return X.astype(np.float32), y
 
@@ -83,7 +87,9 @@ def test_held_out_proba_is_out_of_fold(data):
     X, y = data
     clf = mat(cv=KFold(3)).fit(X, y)
     for model, (_, test) in zip(clf.held_out_estimators_, KFold(3).split(X)):
-        assert_allclose(clf.held_out_proba_[test], model.predict_proba(X[test]), rtol=1e-6)
+        assert_allclose(
+            clf.held_out_proba_[test], model.predict_proba(X[test]), rtol=1e-6
+        )
 
 
 def test_prediction_methods_agree(data3):
@@ -153,7 +159,9 @@ def test_zero_shift_equals_fitting_the_net_directly(data):
     X, y = data
     net = small_net()
     clf = mat(estimator=net, shift_strength=0.0, random_state=3).fit(X, y)
-    direct = clone(net).set_params(classes=[0, 1], module__n_features_in=6, module__n_classes=2)
+    direct = clone(net).set_params(
+        classes=[0, 1], module__n_features_in=6, module__n_classes=2
+    )
     with torch.random.fork_rng():
         torch.manual_seed(3)
         direct.fit(X, y)
@@ -255,8 +263,12 @@ def test_any_sklearn_classifier_as_held_out_estimator(data3, held_out):
 
 def test_held_out_estimator_missing_a_class_in_a_fold(data3):
     X, y = data3
-    order = np.argsort(y, kind="stable")  # KFold(3) on sorted y: each fold lacks a class
-    clf = mat(held_out_estimator=LogisticRegression(), cv=KFold(3)).fit(X[order], y[order])
+    order = np.argsort(
+        y, kind="stable"
+    )  # KFold(3) on sorted y: each fold lacks a class
+    clf = mat(held_out_estimator=LogisticRegression(), cv=KFold(3)).fit(
+        X[order], y[order]
+    )
     assert clf.held_out_proba_.shape == (len(y), 3)
     assert_allclose(clf.held_out_proba_.sum(axis=1), 1.0, rtol=1e-6)
 
@@ -290,7 +302,9 @@ def test_grid_search_is_identical_with_one_and_two_jobs(data):
         search = GridSearchCV(base, grid, cv=2, n_jobs=n_jobs).fit(X, y)
         results.append(search)
     one, two = results
-    assert_allclose(one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"])
+    assert_allclose(
+        one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"]
+    )
     assert one.best_params_ == two.best_params_
     assert_allclose(one.predict_proba(X), two.predict_proba(X), rtol=1e-6)
 
@@ -330,7 +344,9 @@ def test_pandas_input_and_feature_names(data):
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
     clf = mat().fit(frame, pd.Series(np.array(["a", "b"])[y]))
     assert_array_equal(clf.feature_names_in_, frame.columns)
-    assert_array_equal(clf.predict(frame), mat().fit(X, np.array(["a", "b"])[y]).predict(X))
+    assert_array_equal(
+        clf.predict(frame), mat().fit(X, np.array(["a", "b"])[y]).predict(X)
+    )
 
 
 def test_group_kfold_receives_routed_groups(data):
@@ -341,7 +357,9 @@ def test_group_kfold_receives_routed_groups(data):
     assert len(clf.held_out_estimators_) == 5
     # the folds are GroupKFold's on these groups: same fit as passing those splits
     splits = list(GroupKFold(5).split(X, y, groups))
-    assert_allclose(mat(cv=splits).fit(X, y).held_out_proba_, clf.held_out_proba_, rtol=1e-6)
+    assert_allclose(
+        mat(cv=splits).fit(X, y).held_out_proba_, clf.held_out_proba_, rtol=1e-6
+    )
     # without routing, groups go straight to the splitter as in cross_validate
     clf_off = mat(cv=GroupKFold(5)).fit(X, y, groups=groups)
     assert_allclose(clf_off.held_out_proba_, clf.held_out_proba_, rtol=1e-6)
@@ -363,7 +381,9 @@ def test_unknown_fit_params_without_routing_are_an_error(data):
 
 
 def test_sample_weight_changes_the_fit():
-    X, y = make_classification(n_samples=150, n_features=4, class_sep=0.5, random_state=0)
+    X, y = make_classification(
+        n_samples=150, n_features=4, class_sep=0.5, random_state=0
+    )
     weights = np.ones(len(y))
     weights[y == 1] = 5.0
     plain = mat(shift_strength=0.0).fit(X, y)
@@ -379,7 +399,9 @@ def test_weighted_loss_is_the_weighted_mean():
     from skmat._net import WEIGHT_KEY, LogitShiftNeuralNetClassifier
 
     net = LogitShiftNeuralNetClassifier(
-        Linear, module__n_features_in=2, module__n_classes=2,
+        Linear,
+        module__n_features_in=2,
+        module__n_classes=2,
         criterion=torch.nn.CrossEntropyLoss,
     ).initialize()
     logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -397,7 +419,9 @@ def test_shift_is_applied_only_while_training():
     from skmat._net import SHIFT_KEY, LogitShiftNeuralNetClassifier
 
     net = LogitShiftNeuralNetClassifier(
-        Linear, module__n_features_in=2, module__n_classes=2,
+        Linear,
+        module__n_features_in=2,
+        module__n_classes=2,
         criterion=torch.nn.CrossEntropyLoss,
     ).initialize()
     logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
@@ -406,7 +430,9 @@ def test_shift_is_applied_only_while_training():
     extras = {SHIFT_KEY: shift}
     train = net.get_loss(logits, y, X=extras, training=True)
     valid = net.get_loss(logits, y, X=extras, training=False)
-    assert_allclose(train.item(), torch.nn.functional.cross_entropy(logits + shift, y).item())
+    assert_allclose(
+        train.item(), torch.nn.functional.cross_entropy(logits + shift, y).item()
+    )
     assert_allclose(valid.item(), torch.nn.functional.cross_entropy(logits, y).item())
 
 
@@ -416,11 +442,14 @@ def test_sample_weight_routing_to_a_sklearn_held_out_estimator(data):
     with config_context(enable_metadata_routing=True):
         held_out = LogisticRegression().set_fit_request(sample_weight=True)
         clf = mat(held_out_estimator=held_out).fit(X, y, sample_weight=weights)
-        unweighted = mat(held_out_estimator=LogisticRegression().set_fit_request(
-            sample_weight=False)).fit(X, y, sample_weight=weights)
+        unweighted = mat(
+            held_out_estimator=LogisticRegression().set_fit_request(sample_weight=False)
+        ).fit(X, y, sample_weight=weights)
     assert not np.allclose(clf.held_out_proba_, unweighted.held_out_proba_)
     # routing off: passed directly to an estimator that accepts it
-    direct = mat(held_out_estimator=LogisticRegression()).fit(X, y, sample_weight=weights)
+    direct = mat(held_out_estimator=LogisticRegression()).fit(
+        X, y, sample_weight=weights
+    )
     assert_allclose(direct.held_out_proba_, clf.held_out_proba_)
 
 
@@ -500,7 +529,11 @@ class NoProba:
         ({"estimator": LogisticRegression()}, TypeError, "estimator must be a skorch"),
         ({"estimator": len}, InvalidParameterError, "'estimator' parameter"),
         ({"estimator": dict}, TypeError, "estimator must be a skorch"),
-        ({"held_out_estimator": NoProba()}, InvalidParameterError, "'held_out_estimator'"),
+        (
+            {"held_out_estimator": NoProba()},
+            InvalidParameterError,
+            "'held_out_estimator'",
+        ),
         ({"temperature": 0}, InvalidParameterError, "'temperature' parameter"),
         ({"temperature": -1.0}, InvalidParameterError, "'temperature' parameter"),
         ({"shift_strength": -0.5}, InvalidParameterError, "'shift_strength' parameter"),
@@ -529,7 +562,9 @@ def test_bad_parameters_name_the_parameter(data, params, error, match):
 )
 def test_bad_held_out_proba(data, proba, match):
     X, y = data
-    with pytest.raises(ValueError, match=f"held_out_proba.*{match}|{match}.*held_out_proba"):
+    with pytest.raises(
+        ValueError, match=f"held_out_proba.*{match}|{match}.*held_out_proba"
+    ):
         mat().fit(X, y, held_out_proba=proba)
 
 
@@ -545,7 +580,9 @@ def test_non_finite_X_is_an_error(data, bad):
 def test_wrong_number_of_features_at_predict(data):
     X, y = data
     clf = mat().fit(X, y)
-    with pytest.raises(ValueError, match="X has 5 features, but MATClassifier is expecting 6"):
+    with pytest.raises(
+        ValueError, match="X has 5 features, but MATClassifier is expecting 6"
+    ):
         clf.predict(X[:, :5])
 
 

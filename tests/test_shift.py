@@ -74,7 +74,9 @@ def test_shift_by_hand_at_temperature_one():
 
 
 def test_without_calibration_the_shift_is_log_q():
-    shift, _ = logit_shift(PROBA, Y, temperature=0.5, shift_strength=1.0, calibrate=False)
+    shift, _ = logit_shift(
+        PROBA, Y, temperature=0.5, shift_strength=1.0, calibrate=False
+    )
     assert_allclose(shift, np.log(tempered_proba(PROBA, 0.5) + SHIFT_EPS))
 
 
