@@ -591,3 +591,33 @@ def test_diverging_held_out_training_is_an_error(data):
     net = small_net(optimizer=torch.optim.SGD, lr=1e30)
     with pytest.raises(ValueError, match="non-finite"):
         mat(estimator=net).fit(X * 1e10, y)
+
+
+def test_nll_shift_is_added_to_log_probabilities():
+    from skmat._net import SHIFT_KEY, LogitShiftNeuralNetClassifier
+
+    net = LogitShiftNeuralNetClassifier(
+        SoftmaxLinear,
+        module__n_features_in=2,
+        module__n_classes=2,
+        criterion=torch.nn.NLLLoss,
+    ).initialize()
+    proba = torch.tensor([[0.7, 0.3], [0.2, 0.8]])
+    y = torch.tensor([0, 0])
+    shift = torch.tensor([[0.0, -3.0], [-1.0, 0.0]])
+    loss = net.get_loss(proba, y, X={SHIFT_KEY: shift}, training=True)
+    expected = torch.nn.functional.cross_entropy(torch.log(proba) + shift, y)
+    assert_allclose(loss.item(), expected.item(), rtol=1e-5)
+
+
+def test_bare_module_instance_and_module_held_out_estimator(data):
+    X, y = data
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        module = Linear(6, 2)
+    clf = mat(estimator=module, held_out_estimator=MLP).fit(X, y)
+    assert all(isinstance(m.module_, MLP) for m in clf.held_out_estimators_)
+    assert isinstance(clf.estimator_.module_, Linear)
+    # the default training (MLPClassifier's: Adam, lr 1e-3, 200 steps here) is short
+    assert (clf.held_out_proba_.argmax(axis=1) == y).mean() > 0.9
+    assert clf.score(X, y) > 0.8
