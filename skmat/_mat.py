@@ -125,6 +125,15 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
     logit_shift_ : ndarray of shape (n_samples, n_classes)
         The shift added to the final net's logits while it trained.
 
+    Notes
+    -----
+    The fold models are fitted in parallel through joblib on folds computed once
+    (like :func:`~sklearn.model_selection.cross_val_predict`), and kept.
+    The final net trains on a loss that the shift already makes small wherever the
+    held-out models are right, so it learns less from those examples per epoch than
+    plain training would: a net that is only just trained enough for ERM may need
+    more epochs under MAT.
+
     See Also
     --------
     sklearn.ensemble.StackingClassifier : Also trains on out-of-fold predictions.
