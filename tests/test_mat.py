@@ -395,47 +395,6 @@ def test_sample_weight_changes_the_fit():
     assert weighted.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
 
 
-def test_weighted_loss_is_the_weighted_mean():
-    from skmat._net import WEIGHT_KEY, LogitShiftNeuralNetClassifier
-
-    net = LogitShiftNeuralNetClassifier(
-        Linear,
-        module__n_features_in=2,
-        module__n_classes=2,
-        criterion=torch.nn.CrossEntropyLoss,
-    ).initialize()
-    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    y = torch.tensor([0, 0, 1])
-    w = torch.tensor([1.0, 3.0, 0.0])
-    per_example = torch.nn.functional.cross_entropy(logits, y, reduction="none")
-    loss = net.get_loss(logits, y, X={WEIGHT_KEY: w}, training=True)
-    assert_allclose(loss.item(), ((per_example * w).sum() / w.sum()).item(), rtol=1e-6)
-    assert net.criterion_.reduction == "mean"  # restored
-    zero = net.get_loss(logits, y, X={WEIGHT_KEY: torch.zeros(3)}, training=True)
-    assert zero.item() == 0.0
-
-
-def test_shift_is_applied_only_while_training():
-    from skmat._net import SHIFT_KEY, LogitShiftNeuralNetClassifier
-
-    net = LogitShiftNeuralNetClassifier(
-        Linear,
-        module__n_features_in=2,
-        module__n_classes=2,
-        criterion=torch.nn.CrossEntropyLoss,
-    ).initialize()
-    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
-    y = torch.tensor([0, 0])
-    shift = torch.tensor([[0.0, -3.0], [-1.0, 0.0]])
-    extras = {SHIFT_KEY: shift}
-    train = net.get_loss(logits, y, X=extras, training=True)
-    valid = net.get_loss(logits, y, X=extras, training=False)
-    assert_allclose(
-        train.item(), torch.nn.functional.cross_entropy(logits + shift, y).item()
-    )
-    assert_allclose(valid.item(), torch.nn.functional.cross_entropy(logits, y).item())
-
-
 def test_sample_weight_routing_to_a_sklearn_held_out_estimator(data):
     X, y = data
     weights = np.linspace(0.1, 2, len(y))
@@ -591,23 +550,6 @@ def test_diverging_held_out_training_is_an_error(data):
     net = small_net(optimizer=torch.optim.SGD, lr=1e30)
     with pytest.raises(ValueError, match="non-finite"):
         mat(estimator=net).fit(X * 1e10, y)
-
-
-def test_nll_shift_is_added_to_log_probabilities():
-    from skmat._net import SHIFT_KEY, LogitShiftNeuralNetClassifier
-
-    net = LogitShiftNeuralNetClassifier(
-        SoftmaxLinear,
-        module__n_features_in=2,
-        module__n_classes=2,
-        criterion=torch.nn.NLLLoss,
-    ).initialize()
-    proba = torch.tensor([[0.7, 0.3], [0.2, 0.8]])
-    y = torch.tensor([0, 0])
-    shift = torch.tensor([[0.0, -3.0], [-1.0, 0.0]])
-    loss = net.get_loss(proba, y, X={SHIFT_KEY: shift}, training=True)
-    expected = torch.nn.functional.cross_entropy(torch.log(proba) + shift, y)
-    assert_allclose(loss.item(), expected.item(), rtol=1e-5)
 
 
 def test_bare_module_instance_and_module_held_out_estimator(data):
