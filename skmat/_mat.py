@@ -29,16 +29,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch import NeuralNetClassifier
-from skorch.helper import SliceDict
 
-from ._net import (
-    INPUT_KEY,
-    SHIFT_KEY,
-    WEIGHT_KEY,
-    check_net_output,
-    make_shifted_net,
-    net_logits,
-)
+from ._net import check_net_output, make_shifted_net, net_inputs, net_logits
 from ._shift import logit_shift, logits_to_log_proba
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
@@ -292,11 +284,11 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         self._log(f"logit shift: {time.perf_counter() - start:.2f}s")
 
         start = time.perf_counter()
-        inputs = SliceDict(**{INPUT_KEY: X})
-        if self.shift_strength != 0:
-            inputs[SHIFT_KEY] = self.logit_shift_
-        if sample_weight is not None:
-            inputs[WEIGHT_KEY] = sample_weight
+        inputs = net_inputs(
+            X,
+            logit_shift=self.logit_shift_ if self.shift_strength != 0 else None,
+            sample_weight=sample_weight,
+        )
         self.estimator_ = final_net.fit(inputs, y_encoded)
         self._log(f"final fit: {time.perf_counter() - start:.2f}s")
         return self
@@ -365,9 +357,7 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
                 check_net_output(
                     estimator, X, make_net["n_classes"], "held_out_estimator"
                 )
-            inputs = SliceDict(**{INPUT_KEY: X})
-            if sample_weight is not None:
-                inputs[WEIGHT_KEY] = sample_weight
+            inputs = net_inputs(X, sample_weight=sample_weight)
             params = {}
         else:
             estimator, inputs = clone(template), X

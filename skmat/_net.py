@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from skorch import NeuralNetClassifier
+from skorch.helper import SliceDict
 from skorch.utils import to_tensor
 
 from ._loader import InMemoryDataLoader
@@ -96,9 +97,8 @@ class LogitShiftMixin:
         with _reduction(self.criterion_, "none"):
             per_example = super().get_loss(y_pred, y_true, X=X, training=training)
         weight = to_tensor(weight, device=per_example.device).to(per_example.dtype)
-        total = weight.sum().clamp_min(
-            torch.finfo(weight.dtype).tiny
-        )  # all-zero: loss 0
+        # all-zero weights give a loss of 0, not NaN
+        total = weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
         return (per_example * weight).sum() / total
 
     def __reduce__(self):
@@ -129,6 +129,16 @@ def shifted_net_class(base):
 def _new_shifted_net(base):
     cls = shifted_net_class(base)
     return cls.__new__(cls)
+
+
+def net_inputs(X, *, logit_shift=None, sample_weight=None):
+    """The ``SliceDict`` a shifted net trains on: ``X`` plus the per-example extras."""
+    inputs = SliceDict(**{INPUT_KEY: X})
+    if logit_shift is not None:
+        inputs[SHIFT_KEY] = logit_shift
+    if sample_weight is not None:
+        inputs[WEIGHT_KEY] = sample_weight
+    return inputs
 
 
 def supported_criterion(criterion):
