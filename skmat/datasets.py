@@ -1,7 +1,38 @@
 """Synthetic benchmarks where memorization hurts the minority groups."""
 
+import numbers
+
 import numpy as np
 from sklearn.utils import check_random_state
+
+__all__ = ["make_colored_digits", "make_overparam_toy", "make_spurious_memorization"]
+
+
+def _check_int(value, name, minimum):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def _check_float(value, name, low, high, *, low_inclusive=True, high_inclusive=True):
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if ok:
+        value = float(value)
+        ok = (value >= low if low_inclusive else value > low) and (
+            value <= high if high_inclusive else value < high
+        )
+    if not ok:
+        interval = (
+            ("[" if low_inclusive else "(")
+            + f"{low}, {high}"
+            + ("]" if high_inclusive else ")")
+        )
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}.")
+    return value
 
 
 def make_spurious_memorization(
@@ -65,3 +96,246 @@ def make_spurious_memorization(
     # negative too.
     attribute = (spurious < 0).astype(int)
     return X, y, 2 * y + attribute
+
+
+def make_overparam_toy(
+    n_samples=3000,
+    *,
+    n_noise_features=1000,
+    majority_fraction=0.9,
+    core_std=1.0,
+    spurious_std=0.1,
+    random_state=None,
+):
+    """The noise-feature toy of Sagawa et al. (2020), Section 5.
+
+    Four groups ``(y, a)`` in ``{-1, +1}^2``: the label ``y`` and a spurious attribute
+    ``a``. Each row is ``x = [x_core, x_spu, x_noise]`` with
+
+    - ``x_core ~ N(y, core_std^2)`` (1 column), the core feature;
+    - ``x_spu ~ N(a, spurious_std^2)`` (1 column), the spurious feature: with the
+      default ``spurious_std=0.1`` (variance 0.01) it is far less noisy than the
+      core one, so a model prefers it on the majority groups;
+    - ``x_noise ~ N(0, I / N)`` (``N = n_noise_features`` columns, each of standard
+      deviation ``1 / sqrt(N)``), so that ``||x_noise||^2`` is about 1 whatever ``N``.
+
+    The noise columns carry no signal, but they let a linear model memorize the
+    training examples that the spurious feature gets wrong, the minority groups
+    (``a != y``): the more of them (the more overparameterized the model), the more
+    it memorizes the minority instead of using the core feature, and the worse its
+    worst-group test error. Generate training data with ``majority_fraction=0.9``
+    and a balanced test set with ``majority_fraction=0.5``.
+
+    The group sizes are exact, not random: ``round(majority_fraction * n_samples)``
+    examples in the two majority groups (``y = a``), the others in the two minority
+    groups (``y != a``), each pair split in halves (an odd count gives its extra
+    example to ``(y, a) = (-1, -1)`` for the majority and to ``(+1, -1)`` for the
+    minority, so the classes differ in size by at most one). The rows are shuffled.
+
+    Parameters
+    ----------
+    n_samples : int, default=3000
+        Number of examples, at least 4.
+    n_noise_features : int, default=1000
+        Number ``N`` of noise columns (0 allowed).
+    majority_fraction : float, default=0.9
+        Fraction ``p`` in [0, 1] of examples in the majority groups: ``n p / 2`` per
+        majority group and ``n (1 - p) / 2`` per minority group (0.5: balanced).
+    core_std : float, default=1.0
+        Standard deviation of the core feature around ``y``.
+    spurious_std : float, default=0.1
+        Standard deviation of the spurious feature around ``a``.
+    random_state : int, RandomState instance or None, default=None
+        Controls the features and the row order.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2 + n_noise_features), float32
+        Columns 0 and 1 are the core and the spurious feature, then the noise.
+    y : ndarray of shape (n_samples,), int
+        The label in {0, 1} (``y = -1`` maps to 0, ``+1`` to 1).
+    groups : ndarray of shape (n_samples,), int
+        ``2 * y + a`` with ``a`` in {0, 1} mapped the same way: groups 0 and 3 are
+        the majority, 1 and 2 the minority (``a != y``).
+
+    References
+    ----------
+    .. [1] S. Sagawa, A. Raghunathan, P. W. Koh and P. Liang, "An investigation of
+       why overparameterization exacerbates spurious correlations", ICML 2020,
+       arXiv:2005.04345.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmat.datasets import make_overparam_toy
+    >>> X, y, groups = make_overparam_toy(1000, n_noise_features=50, random_state=0)
+    >>> X.shape, X.dtype
+    ((1000, 52), dtype('float32'))
+    >>> np.bincount(groups)
+    array([450,  50,  50, 450])
+    """
+    n_samples = _check_int(n_samples, "n_samples", 4)
+    n_noise_features = _check_int(n_noise_features, "n_noise_features", 0)
+    majority_fraction = _check_float(majority_fraction, "majority_fraction", 0, 1)
+    core_std = _check_float(core_std, "core_std", 0, np.inf)
+    spurious_std = _check_float(spurious_std, "spurious_std", 0, np.inf)
+    rng = check_random_state(random_state)
+
+    n_majority = int(round(majority_fraction * n_samples))
+    n_minority = n_samples - n_majority
+    # Groups 2 * y + a with y, a in {0, 1}: 0 and 3 majority, 1 and 2 minority.
+    counts = [
+        n_majority - n_majority // 2,
+        n_minority // 2,
+        n_minority - n_minority // 2,
+        n_majority // 2,
+    ]
+    groups = rng.permutation(np.repeat(np.arange(4), counts))
+    y, a = groups // 2, groups % 2
+    core = (2.0 * y - 1.0) + core_std * rng.standard_normal(n_samples)
+    spurious = (2.0 * a - 1.0) + spurious_std * rng.standard_normal(n_samples)
+    noise = rng.standard_normal((n_samples, n_noise_features))
+    if n_noise_features:
+        noise /= np.sqrt(n_noise_features)
+    X = np.column_stack([core, spurious, noise]).astype(np.float32)
+    return X, y, groups
+
+
+_DIGITS_SPLIT_SEED = 0
+
+
+def make_colored_digits(
+    *,
+    agreement=0.9,
+    subset="all",
+    test_size=0.3,
+    label_noise=0.0,
+    as_frame=False,
+    random_state=None,
+):
+    """A coloured-MNIST-style task from scikit-learn's bundled 8x8 digits.
+
+    Built from :func:`sklearn.datasets.load_digits` (1797 images, nothing to
+    download). The label is ``y = (digit >= 5)``. Each image, its pixels scaled from
+    0..16 to [0, 1], is drawn in one of two colour channels, red (channel 0) or green
+    (channel 1): channel ``a``, the spurious attribute. The colour agrees with the
+    label (``a = y``) for exactly ``round(agreement * n)`` examples chosen at random,
+    and is the other one for the rest. The colour is a shortcut, perfectly learnable
+    from the ink in each channel; the digit's shape is the core feature. Train with
+    ``agreement=0.9`` and test with ``agreement=0.5`` (balanced) or ``0.1`` (shortcut
+    reversed).
+
+    Label noise follows the coloured MNIST of Arjovsky et al. (2019), reused by
+    DomainBed and XRM: the labels are flipped first (exactly
+    ``round(label_noise * n)`` of them, at random), then the colour is drawn from the
+    noisy, returned label. So ``agreement`` is exactly the fraction of examples whose
+    colour agrees with the returned ``y`` (the majority groups), the colour predicts
+    ``y`` better than the shape when ``agreement > 1 - label_noise``, and the shape
+    alone gets at most ``1 - label_noise`` of the labels right.
+
+    ``subset`` picks a fixed, stratified split of the 1797 images (by digit, with
+    ``test_size`` and a fixed seed, whatever ``random_state``), so that separate
+    calls with ``subset="train"`` and ``subset="test"`` never share an image. The
+    rows keep the order of ``load_digits``. ``random_state`` controls the colours and
+    the label noise only.
+
+    Parameters
+    ----------
+    agreement : float, default=0.9
+        Fraction in [0, 1] of examples whose colour agrees with the label.
+    subset : {"train", "test", "all"}, default="all"
+        Which images of the fixed split to return.
+    test_size : float, default=0.3
+        Fraction in (0, 1) of the images in the test split (ignored by
+        ``subset="all"``).
+    label_noise : float, default=0.0
+        Fraction in [0, 1] of labels flipped, before the colouring.
+    as_frame : bool, default=False
+        If True, return X as a pandas DataFrame with columns ``"red_{row}_{col}"``
+        then ``"green_{row}_{col}"`` (row and column of the pixel, 0 to 7), and y
+        and groups as Series named ``"target"`` and ``"group"``. Needs pandas.
+    random_state : int, RandomState instance or None, default=None
+        Controls the colours and the label noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 128), float32, or DataFrame
+        Channels first: the 64 pixels of the red channel (row by row), then the 64
+        of the green one; the channel without the digit is all zeros.
+    y : ndarray of shape (n,), int, or Series
+        The (possibly noisy) label.
+    groups : ndarray of shape (n,), int, or Series
+        ``2 * y + a`` with the returned ``y``: groups 0 and 3 are the majority, 1 and
+        2 the minority (``a != y``).
+
+    References
+    ----------
+    .. [1] M. Arjovsky, L. Bottou, I. Gulrajani and D. Lopez-Paz, "Invariant risk
+       minimization", arXiv:1907.02893, 2019.
+    .. [2] M. Pezeshki, D. Bouchacourt, M. Ibrahim, N. Ballas, P. Vincent and
+       D. Lopez-Paz, "Discovering environments with XRM", ICML 2024.
+
+    Examples
+    --------
+    >>> from skmat.datasets import make_colored_digits
+    >>> X, y, groups = make_colored_digits(subset="train", random_state=0)
+    >>> X.shape, X.dtype
+    ((1257, 128), dtype('float32'))
+    >>> round(float((groups == 0).mean() + (groups == 3).mean()), 2)
+    0.9
+    """
+    agreement = _check_float(agreement, "agreement", 0, 1)
+    if subset not in ("train", "test", "all"):
+        raise ValueError(
+            f"subset must be one of 'train', 'test' or 'all', got {subset!r}."
+        )
+    test_size = _check_float(
+        test_size, "test_size", 0, 1, low_inclusive=False, high_inclusive=False
+    )
+    label_noise = _check_float(label_noise, "label_noise", 0, 1)
+    if not isinstance(as_frame, (bool, np.bool_)):
+        raise ValueError(f"as_frame must be a bool, got {as_frame!r}.")
+
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    indices = np.arange(len(digits.target))
+    if subset != "all":
+        train, test = train_test_split(
+            indices,
+            test_size=test_size,
+            stratify=digits.target,
+            random_state=_DIGITS_SPLIT_SEED,
+        )
+        indices = np.sort(train if subset == "train" else test)
+    images = digits.data[indices] / 16.0
+    n = len(indices)
+
+    rng = check_random_state(random_state)
+    y = (digits.target[indices] >= 5).astype(int)
+    flipped = rng.choice(n, size=int(round(label_noise * n)), replace=False)
+    y[flipped] = 1 - y[flipped]
+    agrees = np.zeros(n, dtype=bool)
+    agrees[rng.choice(n, size=int(round(agreement * n)), replace=False)] = True
+    a = np.where(agrees, y, 1 - y)
+
+    n_pixels = images.shape[1]
+    X = np.zeros((n, 2 * n_pixels), dtype=np.float32)
+    X[:, :n_pixels] = images * (a == 0)[:, None]
+    X[:, n_pixels:] = images * (a == 1)[:, None]
+    groups = 2 * y + a
+    if as_frame:
+        import pandas as pd
+
+        side = int(round(np.sqrt(n_pixels)))
+        columns = [
+            f"{colour}_{row}_{col}"
+            for colour in ("red", "green")
+            for row in range(side)
+            for col in range(side)
+        ]
+        X = pd.DataFrame(X, columns=columns)
+        y = pd.Series(y, name="target")
+        groups = pd.Series(groups, name="group")
+    return X, y, groups
