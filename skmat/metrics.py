@@ -1,0 +1,467 @@
+"""Group-robustness metrics: worst-group accuracy, its per-group report and scorers.
+
+Worst-group accuracy (WGA) is the lowest accuracy over the groups of a data set (for
+instance the four ``(label, spurious attribute)`` pairs of a shortcut benchmark). It is
+the usual model-selection criterion of group-robust learning.
+
+- :func:`worst_group_accuracy` and :func:`group_accuracy_report` compute it from
+  predictions and group labels.
+- ``worst_group_scorer`` is a scorer for ``scoring=`` in
+  :class:`~sklearn.model_selection.GridSearchCV`,
+  :func:`~sklearn.model_selection.cross_validate` and the like. It requests ``groups``
+  through scikit-learn's metadata routing, so enable routing and pass the groups with
+  the data.
+- ``inferred_worst_group_scorer`` needs no group labels: the fitted estimator infers
+  them on the held-out data (:meth:`MATClassifier.infer_groups
+  <skmat.MATClassifier.infer_groups>`).
+"""
+
+from functools import partial
+from numbers import Integral
+
+import numpy as np
+from sklearn.metrics._classification import _check_targets
+from sklearn.metrics._scorer import _cached_call, _Scorer
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.metadata_routing import UNUSED
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    column_or_1d,
+)
+
+__all__ = [
+    "group_accuracy_report",
+    "inferred_worst_group_scorer",
+    "worst_group_accuracy",
+    "worst_group_scorer",
+]
+
+_MISSING_GROUPS = (
+    "Worst-group accuracy needs the group of every example: pass `groups`, an "
+    "array-like of shape (n_samples,). A scorer gets `groups` from GridSearchCV, "
+    "cross_validate and the other scikit-learn tools only through metadata routing: "
+    "enable it with `sklearn.set_config(enable_metadata_routing=True)` (or `with "
+    "sklearn.config_context(enable_metadata_routing=True):`) and pass `groups=groups` "
+    "to `fit` (GridSearchCV.fit(X, y, groups=groups)) or `params={'groups': groups}` "
+    "(cross_validate). Without group labels, use `inferred_worst_group_scorer`."
+)
+
+_REPORT_KEYS = ("average", "worst", "worst_group")
+
+
+def _group_accuracies(y_true, y_pred, groups, sample_weight):
+    """Validate the inputs; return the group labels (as np.unique sorts them), the
+    per-example correctness, the group index of every example and the weights."""
+    if groups is None:
+        raise ValueError(_MISSING_GROUPS)
+    check_consistent_length(y_true, y_pred, groups, sample_weight)
+    y_type, _, y_true, y_pred, _ = _check_targets(y_true, y_pred)
+    if y_type == "multilabel-indicator":
+        # subset accuracy, as in accuracy_score: every label of the row is right
+        correct = np.asarray(abs(y_true - y_pred).sum(axis=1)).ravel() == 0
+    else:
+        correct = np.asarray(y_true == y_pred)
+    try:
+        groups = column_or_1d(groups, dtype=None, input_name="groups")
+    except ValueError as e:
+        raise ValueError(f"`groups` must be one-dimensional: {e}") from e
+    try:
+        labels, inverse = np.unique(groups, return_inverse=True)
+    except TypeError as e:
+        raise TypeError(
+            f"The labels in `groups` must be sortable (all numbers or all strings, "
+            f"say); got {groups.dtype} values that are not: {e}"
+        ) from e
+    weights = _check_sample_weight(sample_weight, correct, ensure_non_negative=True)
+    return labels, correct, inverse.ravel(), weights
+
+
+def _per_group(labels, correct, inverse, weights):
+    """Sizes (counts), weight sums and accuracies (NaN where the weight is 0)."""
+    n_groups = len(labels)
+    sizes = np.bincount(inverse, minlength=n_groups)
+    weight_sums = np.bincount(inverse, weights=weights, minlength=n_groups)
+    right = np.bincount(inverse, weights=weights * correct, minlength=n_groups)
+    counted = weight_sums > 0
+    accuracies = np.full(n_groups, np.nan)
+    accuracies[counted] = right[counted] / weight_sums[counted]
+    return sizes, weight_sums, accuracies, counted
+
+
+@validate_params(
+    {
+        "y_true": ["array-like", "sparse matrix"],
+        "y_pred": ["array-like", "sparse matrix"],
+        "groups": ["array-like", None],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def worst_group_accuracy(y_true, y_pred, *, groups, sample_weight=None):
+    """Worst-group accuracy: the lowest accuracy over the groups.
+
+    Only the groups that occur in ``groups`` count (a category that no example
+    has is not a group here), and with ``sample_weight`` each group's accuracy is
+    weighted; a group whose weights sum to 0 does not count.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or label indicator matrix
+        True labels.
+    y_pred : array-like of shape (n_samples,) or label indicator matrix
+        Predicted labels. For multilabel targets an example is right when all its
+        labels are (subset accuracy, as in :func:`~sklearn.metrics.accuracy_score`).
+    groups : array-like of shape (n_samples,)
+        Group label of every example: any sortable labels (ints, strings, ...).
+        Required: ``None`` raises a ``ValueError`` that explains how to route
+        ``groups`` to a scorer.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+
+    Returns
+    -------
+    score : float
+        The minimum over the groups of the (weighted) fraction of right predictions.
+
+    See Also
+    --------
+    group_accuracy_report : The accuracy of every group.
+    worst_group_scorer : This metric as a scorer, with ``groups`` routed to it.
+    sklearn.metrics.accuracy_score : The accuracy over all examples.
+
+    Examples
+    --------
+    >>> from skmat.metrics import worst_group_accuracy
+    >>> y_true = [0, 0, 1, 1, 1, 1]
+    >>> y_pred = [0, 1, 1, 1, 1, 0]
+    >>> groups = ["a", "a", "b", "b", "c", "c"]
+    >>> worst_group_accuracy(y_true, y_pred, groups=groups)
+    0.5
+    >>> worst_group_accuracy(
+    ...     y_true, y_pred, groups=groups, sample_weight=[1, 0, 1, 1, 3, 1]
+    ... )
+    0.75
+    """
+    labels, correct, inverse, weights = _group_accuracies(
+        y_true, y_pred, groups, sample_weight
+    )
+    _, _, accuracies, counted = _per_group(labels, correct, inverse, weights)
+    return float(np.min(accuracies[counted]))
+
+
+@validate_params(
+    {
+        "y_true": ["array-like", "sparse matrix"],
+        "y_pred": ["array-like", "sparse matrix"],
+        "groups": ["array-like", None],
+        "sample_weight": ["array-like", None],
+        "output_dict": ["boolean"],
+        "digits": [Interval(Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def group_accuracy_report(
+    y_true, y_pred, *, groups, sample_weight=None, output_dict=False, digits=3
+):
+    """Accuracy of every group, the overall accuracy and the worst group.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or label indicator matrix
+        True labels.
+    y_pred : array-like of shape (n_samples,) or label indicator matrix
+        Predicted labels.
+    groups : array-like of shape (n_samples,)
+        Group label of every example: any sortable labels (ints, strings, ...).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights. The report then also gives each group's
+        ``weight`` (sum of its weights); a group whose weights sum to 0 has accuracy
+        NaN and is not a candidate for the worst group.
+    output_dict : bool, default=False
+        Return a dict instead of a text table.
+    digits : int, default=3
+        Digits of the floats in the text table (the dict values are not rounded).
+
+    Returns
+    -------
+    report : str or dict
+        A text table, or (``output_dict=True``) a dict
+        ``{group: {"size": int, "accuracy": float}, ..., "average": float,
+        "worst": float, "worst_group": group}`` where the groups are in the order
+        of :func:`numpy.unique`, ``size`` is the number of examples (with
+        ``sample_weight``, each group also has ``"weight": float``), ``average`` is
+        the accuracy over all examples, ``worst`` the worst-group accuracy and
+        ``worst_group`` the label of that group (the first one on a tie). Group
+        labels are numpy scalars converted to Python ones.
+
+    See Also
+    --------
+    worst_group_accuracy : The ``worst`` entry alone.
+    sklearn.metrics.classification_report : The per-class counterpart.
+
+    Examples
+    --------
+    >>> from skmat.metrics import group_accuracy_report
+    >>> y_true = [0, 0, 1, 1, 1, 1]
+    >>> y_pred = [0, 1, 1, 1, 1, 0]
+    >>> groups = ["a", "a", "b", "b", "c", "c"]
+    >>> print(group_accuracy_report(y_true, y_pred, groups=groups))
+                 size  accuracy
+    <BLANKLINE>
+          a         2     0.500
+          b         2     1.000
+          c         2     0.500
+    <BLANKLINE>
+    average         6     0.667
+      worst         2     0.500  (group a)
+    >>> report = group_accuracy_report(y_true, y_pred, groups=groups, output_dict=True)
+    >>> report["b"]
+    {'size': 2, 'accuracy': 1.0}
+    >>> report["worst"], report["worst_group"]
+    (0.5, 'a')
+    """
+    labels, correct, inverse, weights = _group_accuracies(
+        y_true, y_pred, groups, sample_weight
+    )
+    sizes, weight_sums, accuracies, counted = _per_group(
+        labels, correct, inverse, weights
+    )
+    worst = int(np.flatnonzero(counted)[np.argmin(accuracies[counted])])
+    labels = labels.tolist()
+    average = float(np.average(correct, weights=weights))
+    weighted = sample_weight is not None
+
+    if output_dict:
+        clash = [key for key in _REPORT_KEYS if key in labels]
+        if clash:
+            raise ValueError(
+                f"Group labels {clash} clash with the report's own keys "
+                f"{list(_REPORT_KEYS)}; rename those groups or use output_dict=False."
+            )
+        report = {}
+        for i, label in enumerate(labels):
+            report[label] = {"size": int(sizes[i]), "accuracy": float(accuracies[i])}
+            if weighted:
+                report[label]["weight"] = float(weight_sums[i])
+        report["average"] = average
+        report["worst"] = float(accuracies[worst])
+        report["worst_group"] = labels[worst]
+        return report
+
+    names = [str(label) for label in labels]
+    width = max(len(name) for name in [*names, "average"])
+    columns = ["size", *(["weight"] if weighted else []), "accuracy"]
+    column_width = max(10, digits + 7)
+    lines = [" " * width + "".join(f"{c:>{column_width}}" for c in columns), ""]
+
+    def row(name, size, weight, accuracy):
+        cells = [f"{size:>{column_width}d}"]
+        if weighted:
+            cells.append(f"{weight:>{column_width}.{digits}f}")
+        cells.append(f"{accuracy:>{column_width}.{digits}f}")
+        return f"{name:>{width}}" + "".join(cells)
+
+    for i, name in enumerate(names):
+        lines.append(row(name, sizes[i], weight_sums[i], accuracies[i]))
+    lines.append("")
+    lines.append(row("average", len(correct), weights.sum(), average))
+    lines.append(
+        row("worst", sizes[worst], weight_sums[worst], accuracies[worst])
+        + f"  (group {names[worst]})"
+    )
+    return "\n".join(lines)
+
+
+class _GroupScorer(_Scorer):
+    """A scorer of :func:`worst_group_accuracy` on the estimator's predictions.
+
+    Subclasses set their default metadata requests with ``__metadata_request__score``
+    (on top of those read from the signature of ``worst_group_accuracy``:
+    ``groups`` and ``sample_weight``, neither requested).
+    """
+
+    _name = None
+
+    def __init__(self):
+        super().__init__(worst_group_accuracy, 1, {}, response_method="predict")
+
+    def __repr__(self):
+        return self._name
+
+    def __call__(self, estimator, X, y_true, **kwargs):
+        """Worst-group accuracy of ``estimator`` on ``X``, ``y_true``.
+
+        Parameters
+        ----------
+        estimator : fitted classifier
+        X : array-like of shape (n_samples, n_features)
+        y_true : array-like of shape (n_samples,)
+        **kwargs : dict
+            ``groups`` and ``sample_weight``, passed to
+            :func:`worst_group_accuracy`. Accepted whether metadata routing is
+            enabled or not.
+
+        Returns
+        -------
+        score : float
+        """
+        return self._score(partial(_cached_call, None), estimator, X, y_true, **kwargs)
+
+    def set_score_request(self, **kwargs):
+        """Change what the scorer requests; the other requests are kept.
+
+        Only available with metadata routing enabled. Unlike
+        :meth:`make_scorer(...).set_score_request
+        <sklearn.metrics.make_scorer>`, the requests not named here stay as they
+        are (``worst_group_scorer`` keeps requesting ``groups``). This changes the
+        object in place: ``copy.deepcopy`` a module-level scorer before changing it.
+
+        Parameters
+        ----------
+        **kwargs : dict
+            ``param_name=alias``, the alias being True, False, None or a string.
+
+        Returns
+        -------
+        self : object
+        """
+        requests = {**self._get_metadata_request().score.requests, **kwargs}
+        return super().set_score_request(**requests)
+
+
+class _WorstGroupScorer(_GroupScorer):
+    """Worst-group accuracy scorer, with ``groups`` requested through routing.
+
+    ``worst_group_scorer(estimator, X, y, groups=groups)`` is
+    ``worst_group_accuracy(y, estimator.predict(X), groups=groups)``. As
+    ``scoring=worst_group_scorer`` (alone or in a dict of scorers) in
+    :class:`~sklearn.model_selection.GridSearchCV`,
+    :func:`~sklearn.model_selection.cross_validate` and the like, it gets the test
+    fold's ``groups`` through metadata routing: it requests ``groups`` by default (as
+    if ``set_score_request(groups=True)`` had been called), so enable routing with
+    ``sklearn.set_config(enable_metadata_routing=True)`` and pass ``groups`` with the
+    data: ``GridSearchCV(...).fit(X, y, groups=groups)``, ``cross_validate(...,
+    params={"groups": groups})``. Without routing, or when ``groups`` is not passed,
+    scoring raises a ``ValueError`` that says so (GridSearchCV and cross_validate
+    turn it into a warning and a NaN score unless ``error_score="raise"``).
+
+    ``sample_weight`` is not requested by default; with routing enabled,
+    ``copy.deepcopy(worst_group_scorer).set_score_request(sample_weight=True)`` gives
+    a weighted one (``groups`` stays requested). The groups can also come under
+    another name, e.g. to split with :class:`~sklearn.model_selection.GroupKFold` on
+    some groups and score on others: ``set_score_request(groups="eval_groups")`` and
+    ``fit(X, y, groups=split_groups, eval_groups=groups)``.
+
+    With routing enabled, ``groups`` passed to ``GridSearchCV.fit`` also goes to the
+    splitter: a :class:`~sklearn.model_selection.GroupKFold` would then put each
+    group in one test fold only, and each fold's score would count its own groups.
+
+    See Also
+    --------
+    worst_group_accuracy : The metric.
+    inferred_worst_group_scorer : The same with groups that the estimator infers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn import config_context
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skmat.metrics import worst_group_scorer
+    >>> X, y = make_classification(n_samples=200, random_state=0)
+    >>> groups = 2 * y + (X[:, 0] > 0)
+    >>> with config_context(enable_metadata_routing=True):
+    ...     search = GridSearchCV(
+    ...         LogisticRegression(), {"C": [0.001, 1.0]}, scoring=worst_group_scorer
+    ...     ).fit(X, y, groups=groups)
+    >>> search.best_params_
+    {'C': 1.0}
+    >>> round(float(search.best_score_), 3)  # mean over the 5 test folds
+    0.81
+    >>> round(worst_group_scorer(search.best_estimator_, X, y, groups=groups), 3)
+    0.911
+    """
+
+    __metadata_request__score = {"groups": True}
+    _name = "worst_group_scorer"
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        if kwargs.get("groups") is None:
+            raise ValueError(_MISSING_GROUPS)
+        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+
+
+class _InferredWorstGroupScorer(_GroupScorer):
+    """Worst-group accuracy over groups that the fitted estimator infers itself.
+
+    ``inferred_worst_group_scorer(estimator, X, y)`` is ``worst_group_accuracy(y,
+    estimator.predict(X), groups=estimator.infer_groups(X, y))``: no group labels are
+    needed, so it works as ``scoring=`` in any scikit-learn tool, with or without
+    metadata routing. For a :class:`~sklearn.pipeline.Pipeline` the last step infers
+    the groups from ``X`` transformed by the steps before it. The estimator (or last
+    step) must have ``infer_groups(X, y)``: :meth:`MATClassifier.infer_groups
+    <skmat.MATClassifier.infer_groups>` returns the group id ``2 * class_index +
+    misclassified``, ``class_index`` being the position of ``y`` in ``classes_`` and
+    ``misclassified`` whether the held-out models get the example wrong (the
+    shortcut's exceptions), so the score is the worst accuracy over (class, shortcut
+    right / wrong).
+
+    ``sample_weight`` is not requested by default: with routing enabled,
+    ``copy.deepcopy(inferred_worst_group_scorer).set_score_request(
+    sample_weight=True)`` gives a weighted one. Without routing, the search tools pass
+    it ``sample_weight`` when ``fit`` gets one, as they do for the accuracy scorer.
+
+    See Also
+    --------
+    worst_group_scorer : The same with given group labels.
+    worst_group_accuracy : The metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skmat.metrics import inferred_worst_group_scorer
+    >>> class ByFeature(LogisticRegression):
+    ...     def infer_groups(self, X, y):  # here: 2 * y + (feature 0 > 0)
+    ...         return 2 * np.searchsorted(self.classes_, y) + (X[:, 0] > 0)
+    >>> X = np.array([[-1.0], [1.0], [-2.0], [2.0], [-0.5], [0.5]])
+    >>> y = np.array([0, 0, 1, 1, 0, 1])
+    >>> clf = ByFeature().fit(X, y)
+    >>> clf.predict(X)
+    array([0, 1, 0, 1, 0, 1])
+    >>> inferred_worst_group_scorer(clf, X, y)
+    0.0
+    """
+
+    __metadata_request__score = {"groups": UNUSED}
+    _name = "inferred_worst_group_scorer"
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        if "groups" in kwargs:
+            raise TypeError(
+                "inferred_worst_group_scorer infers the groups with the estimator's "
+                "infer_groups and takes no `groups`; use worst_group_scorer to score "
+                "on given groups."
+            )
+        if isinstance(estimator, Pipeline):
+            final = estimator[-1]
+            Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
+        else:
+            final, Xt = estimator, X
+        if not callable(getattr(final, "infer_groups", None)):
+            raise TypeError(
+                "inferred_worst_group_scorer needs an estimator (or a Pipeline whose "
+                "last step is one) with an `infer_groups(X, y)` method, such as "
+                f"skmat.MATClassifier; {type(final).__name__} has none. Use "
+                "worst_group_scorer with known group labels instead."
+            )
+        groups = final.infer_groups(Xt, y_true)
+        y_pred = method_caller(estimator, "predict", X, pos_label=None)
+        return worst_group_accuracy(y_true, y_pred, groups=groups, **kwargs)
+
+
+worst_group_scorer = _WorstGroupScorer()
+inferred_worst_group_scorer = _InferredWorstGroupScorer()
