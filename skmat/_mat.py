@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -25,13 +25,19 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _check_method_params,
     _check_sample_weight,
+    check_consistent_length,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 from skorch import NeuralNetClassifier
 
+from ._early_stopping import VALID_SCORE_KEY, WorstGroupEarlyStopping
 from ._net import check_net_output, make_shifted_net, net_inputs, net_logits
 from ._shift import logit_shift, logits_to_log_proba
+
+#: Name of the early-stopping callback in the final net's callbacks.
+_EARLY_STOPPING = "skmat_early_stopping"
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
 
@@ -43,6 +49,11 @@ def _fit_fold(estimator, inputs, y, X, train, test, params):
     estimator.fit(inputs[train], y[train], **_check_method_params(X, params, train))
     fit_time = time.perf_counter() - start
     return estimator, estimator.predict_proba(X[test]), fit_time
+
+
+def _group_ids(y_encoded, misclassified):
+    """Inferred group of each example: ``2 * class_index + misclassified``."""
+    return 2 * np.asarray(y_encoded) + np.asarray(misclassified, dtype=int)
 
 
 def _is_net(estimator):
@@ -90,6 +101,23 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
     held_out_estimator : estimator, torch.nn.Module subclass or instance, default=None
         Used for the held-out phase only; ``None`` means ``estimator``. Any
         scikit-learn classifier with ``predict_proba`` works here.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training set from the final fit,
+        score the final net on it after every epoch by worst-group accuracy, stop when
+        the score has not improved for ``n_iter_no_change`` epochs, and keep the
+        weights of the best epoch (ties go to the higher average validation
+        accuracy, then to the later epoch). The validation groups are the ``groups``
+        passed to ``fit`` when there are any, otherwise the inferred groups
+        (:meth:`infer_groups`: label and whether the held-out models got the example
+        wrong). The held-out phase still uses the whole training set. Where classes
+        overlap, the inferred minority is mostly label noise that no model predicts,
+        so its accuracy stays near 0 and the average accuracy decides.
+    validation_fraction : float, default=0.1
+        Fraction of the training set held out for early stopping, in (0, 1); the
+        split is stratified by group (by label when a group is too small).
+    n_iter_no_change : int or None, default=10
+        Epochs without improvement before stopping; ``None`` trains for all the
+        net's epochs and keeps the best one.
     n_jobs : int, default=None
         Number of folds trained in parallel (joblib).
     verbose : int, default=0
@@ -116,6 +144,18 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         probabilities; rows sum to 1.
     logit_shift_ : ndarray of shape (n_samples, n_classes)
         The shift added to the final net's logits while it trained.
+    inferred_groups_ : ndarray of shape (n_samples,)
+        Group of every training example inferred from its out-of-fold prediction:
+        ``2 * class_index + misclassified`` (see :meth:`infer_groups`).
+    validation_indices_ : ndarray
+        Training examples held out of the final fit for early stopping (only with
+        ``early_stopping=True``).
+    validation_scores_ : ndarray of shape (n_epochs,)
+        Validation worst-group accuracy after every epoch of the final fit (only
+        with ``early_stopping=True``).
+    best_epoch_ : int
+        Epoch (1-based) whose weights the final net kept (only with
+        ``early_stopping=True``).
 
     Notes
     -----
@@ -163,6 +203,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         "shift_strength": [Interval(Real, 0, None, closed="left")],
         "calibrate": ["boolean"],
         "held_out_estimator": [None, *_NET_LIKE],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -177,6 +220,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         shift_strength=1.0,
         calibrate=True,
         held_out_estimator=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         n_jobs=None,
         verbose=0,
         random_state=None,
@@ -187,6 +233,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         self.shift_strength = shift_strength
         self.calibrate = calibrate
         self.held_out_estimator = held_out_estimator
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
@@ -206,7 +255,16 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         # estimator and held_out_estimator are validated by their own fit
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y, *, sample_weight=None, held_out_proba=None, **fit_params):
+    def fit(
+        self,
+        X,
+        y,
+        *,
+        sample_weight=None,
+        groups=None,
+        held_out_proba=None,
+        **fit_params,
+    ):
         """Fit the held-out models, compute the logit shift and fit the final net.
 
         Parameters
@@ -216,13 +274,17 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Per-example weight of the loss of every net (and of the calibration
             matrix); routed to a scikit-learn ``held_out_estimator`` that requests it.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels (any hashable values). With ``early_stopping=True`` they are
+            the validation groups; they also go to a ``cv`` splitter that takes
+            groups (:class:`~sklearn.model_selection.GroupKFold`). With metadata
+            routing on, request them with ``set_fit_request(groups=True)``.
         held_out_proba : array-like of shape (n_samples, n_classes), default=None
             Precomputed out-of-fold probabilities (columns in the order of
             ``np.unique(y)``); the held-out phase is then skipped.
         **fit_params : dict
-            Metadata routed to the splitter (``groups``) and to a scikit-learn
-            ``held_out_estimator``. With metadata routing off, only ``groups`` is
-            accepted, and it goes to the splitter.
+            Metadata routed to a scikit-learn ``held_out_estimator`` (metadata
+            routing on only).
 
         Returns
         -------
@@ -231,9 +293,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         # skorch's DataLoaders draw a seed from torch's global RNG at every pass, even
         # to predict: fork it so that fit leaves the caller's RNG as it was.
         with torch.random.fork_rng(devices=[]):
-            return self._fit(X, y, sample_weight, held_out_proba, fit_params)
+            return self._fit(X, y, sample_weight, groups, held_out_proba, fit_params)
 
-    def _fit(self, X, y, sample_weight, held_out_proba, fit_params):
+    def _fit(self, X, y, sample_weight, groups, held_out_proba, fit_params):
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -246,6 +308,13 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         y_encoded = encoder.transform(y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.shape != (X.shape[0],):
+                raise ValueError(
+                    f"groups must have shape (n_samples,) = ({X.shape[0]},); got "
+                    f"{groups.shape}."
+                )
         rng = check_random_state(self.random_state)
         net_seed = (
             self.random_state
@@ -260,7 +329,7 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         )
         final_net = make_shifted_net(self.estimator, param_name="estimator", **make_net)
         check_net_output(final_net, X, n_classes, param_name="estimator")
-        routed = self._route(sample_weight, fit_params)
+        routed = self._route(sample_weight, groups, fit_params)
 
         if held_out_proba is None:
             proba = self._fit_held_out(
@@ -270,6 +339,7 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             proba = self._check_held_out_proba(held_out_proba, X.shape[0], n_classes)
             self.held_out_estimators_ = []
         self.held_out_proba_ = proba
+        self.inferred_groups_ = _group_ids(y_encoded, proba.argmax(axis=1) != y_encoded)
 
         start = time.perf_counter()
         shift, self.calibration_matrix_ = logit_shift(
@@ -289,17 +359,79 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             logit_shift=self.logit_shift_ if self.shift_strength != 0 else None,
             sample_weight=sample_weight,
         )
-        self.estimator_ = final_net.fit(inputs, y_encoded)
+        if self.early_stopping:
+            train = self._add_early_stopping(
+                final_net, X, y_encoded, sample_weight, groups, rng
+            )
+            self.estimator_ = final_net.fit(inputs[train], y_encoded[train])
+            self.validation_scores_ = np.asarray(
+                self.estimator_.history[:, VALID_SCORE_KEY]
+            )
+            self.best_epoch_ = int(
+                dict(self.estimator_.callbacks_)[_EARLY_STOPPING].best_epoch_
+            )
+            self._log(
+                f"early stopping: best epoch {self.best_epoch_} of "
+                f"{len(self.validation_scores_)}, validation worst-group accuracy "
+                f"{self.validation_scores_[self.best_epoch_ - 1]:.3f}"
+            )
+        else:
+            self.estimator_ = final_net.fit(inputs, y_encoded)
         self._log(f"final fit: {time.perf_counter() - start:.2f}s")
         return self
 
-    def _route(self, sample_weight, fit_params):
+    def _add_early_stopping(self, net, X, y_encoded, sample_weight, groups, rng):
+        """Split off the validation examples and give ``net`` the callbacks that
+        score them; return the indices of the examples the net trains on."""
+        if net.callbacks == "disable":
+            raise ValueError(
+                "early_stopping=True needs the callbacks of estimator; it has "
+                "callbacks='disable'."
+            )
+        source = self.inferred_groups_ if groups is None else groups
+        group_ids = np.unique(source, return_inverse=True)[1]
+        n_samples = len(X)
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_valid >= n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves no training "
+                f"examples out of {n_samples}; use a smaller fraction."
+            )
+        stratify = None
+        for strata in (group_ids, y_encoded):
+            counts = np.bincount(strata)
+            counts = counts[counts > 0]
+            if counts.min() >= 2 and len(counts) <= min(n_valid, n_samples - n_valid):
+                stratify = strata
+                break
+        train, valid = train_test_split(
+            np.arange(n_samples),
+            test_size=n_valid,
+            stratify=stratify,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
+        self.validation_indices_ = np.sort(valid)
+        stopping = WorstGroupEarlyStopping(
+            X[valid],
+            y_encoded[valid],
+            source[valid],
+            None if sample_weight is None else sample_weight[valid],
+            self.n_iter_no_change,
+        )
+        net.set_params(callbacks=[*(net.callbacks or []), (_EARLY_STOPPING, stopping)])
+        self._log(
+            f"early stopping: {len(valid)} validation examples, "
+            f"{'given' if groups is not None else 'inferred'} groups"
+        )
+        return np.sort(train)
+
+    def _route(self, sample_weight, groups, fit_params):
         """Metadata for the splitter and a scikit-learn held-out estimator."""
         if _routing_enabled():
             return process_routing(
-                self, "fit", sample_weight=sample_weight, **fit_params
+                self, "fit", sample_weight=sample_weight, groups=groups, **fit_params
             )
-        _raise_for_params(fit_params, self, "fit", allow=["groups"])
+        _raise_for_params(fit_params, self, "fit")
         template = self._held_out_template()
         estimator_fit = {}
         if sample_weight is not None and not _is_net(template):
@@ -311,7 +443,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
                     "sample_weight; the held-out phase ignores the weights.",
                     UserWarning,
                 )
-        split = {"groups": fit_params["groups"]} if "groups" in fit_params else {}
+        # An int cv is skmat's own StratifiedKFold, which has no use for groups.
+        to_splitter = groups is not None and not isinstance(self.cv, Integral)
+        split = {"groups": groups} if to_splitter else {}
         return Bunch(
             splitter=Bunch(split=split), held_out_estimator=Bunch(fit=estimator_fit)
         )
@@ -405,6 +539,68 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         if not np.allclose(proba.sum(axis=1), 1.0, atol=1e-4):
             raise ValueError("Each row of held_out_proba must sum to 1.")
         return proba
+
+    def infer_groups(self, X=None, y=None):
+        """Groups inferred without annotations, from the held-out models' mistakes.
+
+        The group of an example is the pair (label, whether the held-out models
+        misclassify it), as one integer id ``2 * class_index + misclassified``, with
+        ``class_index`` its label's position in ``classes_``: for two classes, 0 and
+        2 are the examples the held-out models get right (the majority pattern), 1
+        and 3 those they get wrong (the minority, METHOD.md step 5).
+
+        * With no arguments: the training examples, from their out-of-fold
+          predictions (``held_out_proba_``); the same as ``inferred_groups_``.
+        * With ``X`` and ``y`` (new data): every fold model predicts every example,
+          and the example counts as misclassified when *any* fold model gets it
+          wrong, as XRM does with its twins. Do not pass the training set here:
+          each fold model trained on most of it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), default=None
+        y : array-like of shape (n_samples,), default=None
+            True labels, values of ``classes_``.
+
+        Returns
+        -------
+        groups : ndarray of shape (n_samples,)
+            Integer group ids.
+        """
+        check_is_fitted(self)
+        if X is None and y is None:
+            return self.inferred_groups_
+        if X is None or y is None:
+            raise ValueError(
+                "infer_groups takes both X and y (new data) or neither (the training "
+                "set)."
+            )
+        if not self.held_out_estimators_:
+            raise ValueError(
+                "infer_groups(X, y) needs the held-out models, but this "
+                "MATClassifier was fitted with held_out_proba; only the training "
+                "set's groups (infer_groups()) are known."
+            )
+        X = validate_data(self, X, reset=False, dtype=np.float32)
+        y = column_or_1d(y)
+        check_consistent_length(X, y)
+        known = np.isin(y, self.classes_)
+        if not np.all(known):
+            raise ValueError(
+                f"y contains labels that were not seen in fit: "
+                f"{np.unique(y[~known])[:5].tolist()}; classes_ = "
+                f"{self.classes_.tolist()}."
+            )
+        y_encoded = np.searchsorted(self.classes_, y)
+        misclassified = np.zeros(len(y_encoded), dtype=bool)
+        with torch.random.fork_rng(devices=[]):
+            for model in self.held_out_estimators_:
+                columns = np.asarray(
+                    getattr(model, "classes_", np.arange(len(self.classes_)))
+                )
+                predicted = columns[np.argmax(model.predict_proba(X), axis=1)]
+                misclassified |= predicted != y_encoded
+        return _group_ids(y_encoded, misclassified)
 
     def _logits(self, X):
         check_is_fitted(self)

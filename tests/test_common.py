@@ -9,7 +9,19 @@ from .conftest import small_net
 # temperature=1: at the paper's 0.1 the shift explains most confidently-predicted
 # training examples and the bare net f(x) fits the overlapping blobs of
 # check_classifiers_train to 0.79-0.83 accuracy, under that check's 0.83 bar.
-ESTIMATORS = [MATClassifier(small_net(), cv=2, temperature=1.0, random_state=0)]
+ESTIMATORS = [
+    MATClassifier(small_net(), cv=2, temperature=1.0, random_state=0),
+    # early stopping splits off a validation part inside fit
+    MATClassifier(
+        small_net(),
+        cv=2,
+        temperature=1.0,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=None,
+        random_state=0,
+    ),
+]
 
 EXPECTED_FAILED_CHECKS = {
     "MATClassifier": {

@@ -39,7 +39,7 @@ def group_accuracies(clf, seed):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_mat_recovers_the_minority_and_erm_does_not(seed):
-    X, y, _ = make_spurious_memorization(1000, noise_std=0.5, random_state=seed)
+    X, y, groups = make_spurious_memorization(1000, noise_std=0.5, random_state=seed)
     mat = MATClassifier(figure1_net(), temperature=0.1, random_state=seed).fit(X, y)
     erm = MATClassifier(figure1_net(), shift_strength=0, random_state=seed).fit(
         X, y, held_out_proba=mat.held_out_proba_
@@ -49,3 +49,17 @@ def test_mat_recovers_the_minority_and_erm_does_not(seed):
     assert mat_minority >= 0.85
     assert mat_majority >= 0.90
     assert erm_minority <= 0.30
+    # Inferred groups find the true minority from the held-out mistakes alone: on
+    # new data (a validation sample, where "misclassified" means by any fold model)
+    # and, from the single out-of-fold prediction each, on the training set.
+    X_valid, y_valid, groups_valid = make_spurious_memorization(
+        1000, noise_std=0.5, random_state=2000 + seed
+    )
+    assert minority_recall(mat.infer_groups(X_valid, y_valid), groups_valid) >= 0.9
+    assert minority_recall(mat.infer_groups(), groups) >= 0.85
+
+
+def minority_recall(inferred_groups, groups):
+    inferred_minority = inferred_groups % 2 == 1
+    true_minority = (groups == 1) | (groups == 2)
+    return (inferred_minority & true_minority).sum() / true_minority.sum()

@@ -1,0 +1,78 @@
+"""Early stopping of the final net on validation worst-group accuracy (a skorch
+callback)."""
+
+from copy import deepcopy
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+from ._net import _rng_devices, net_logits
+
+#: History keys: validation worst-group and average accuracy, one value per epoch.
+VALID_SCORE_KEY = "valid_worst_group_accuracy"
+VALID_ACCURACY_KEY = "valid_accuracy"
+
+
+class WorstGroupEarlyStopping(Callback):
+    """Score the net on a fixed validation set after every epoch, keep the best
+    epoch's weights, and stop when the score has not improved for a while.
+
+    The score is the worst-group accuracy; ties (frequent on small validation sets,
+    and when a group cannot be predicted at all, such as label noise among the
+    inferred minority) are broken by the average accuracy, then by the later epoch.
+
+    Parameters
+    ----------
+    X, y : ndarray
+        Validation inputs and encoded labels (never trained on).
+    groups : ndarray
+        Group of each validation example.
+    sample_weight : ndarray or None
+    n_iter_no_change : int or None
+        Epochs without improvement before stopping; None never stops early.
+    """
+
+    def __init__(self, X, y, groups, sample_weight=None, n_iter_no_change=10):
+        self.X = X
+        self.y = y
+        self.groups = groups
+        self.sample_weight = sample_weight
+        self.n_iter_no_change = n_iter_no_change
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = (-np.inf, -np.inf)
+        self.best_epoch_ = 0
+        self.best_weights_ = None
+        self.misses_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        from .metrics import worst_group_accuracy
+
+        # torch's DataLoader draws a seed from the global RNG even to predict: fork
+        # it, so that scoring leaves the training run exactly as it would be without.
+        with torch.random.fork_rng(devices=_rng_devices(net.device)):
+            predicted = net_logits(net, self.X).argmax(axis=1)
+        score = worst_group_accuracy(
+            self.y, predicted, groups=self.groups, sample_weight=self.sample_weight
+        )
+        accuracy = np.average(predicted == self.y, weights=self.sample_weight)
+        net.history.record(VALID_SCORE_KEY, float(score))
+        net.history.record(VALID_ACCURACY_KEY, float(accuracy))
+        if (score, accuracy) > self.best_:
+            self.misses_ = 0
+        else:
+            self.misses_ += 1
+        if (score, accuracy) >= self.best_:
+            self.best_ = (score, accuracy)
+            self.best_epoch_ = len(net.history)
+            self.best_weights_ = deepcopy(net.module_.state_dict())
+        if self.misses_ == self.n_iter_no_change:
+            raise KeyboardInterrupt  # skorch ends training cleanly on it
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_weights_ is not None and self.best_epoch_ != len(net.history):
+            net.module_.load_state_dict(self.best_weights_)
+        # The validation data and weights have served; keep them out of pickles.
+        self.X = self.y = self.groups = self.sample_weight = None
+        self.best_weights_ = None
