@@ -196,6 +196,11 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
     (200, 2)
     """
 
+    # Like GroupKFold.split, fit requests groups by default: with metadata routing
+    # on, groups passed to a meta-estimator reach MATClassifier without a
+    # set_fit_request call (they are used only by early stopping and a group splitter).
+    __metadata_request__fit = {"groups": True}
+
     _parameter_constraints: dict = {
         "estimator": _NET_LIKE,
         "cv": ["cv_object"],
@@ -278,7 +283,7 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             Group labels (any hashable values). With ``early_stopping=True`` they are
             the validation groups; they also go to a ``cv`` splitter that takes
             groups (:class:`~sklearn.model_selection.GroupKFold`). With metadata
-            routing on, request them with ``set_fit_request(groups=True)``.
+            routing on, fit requests them by default.
         held_out_proba : array-like of shape (n_samples, n_classes), default=None
             Precomputed out-of-fold probabilities (columns in the order of
             ``np.unique(y)``); the held-out phase is then skipped.

@@ -213,7 +213,7 @@ def test_early_stopping_with_routed_groups_in_a_grid_search(data):
     groups = (X[:, 0] > 0).astype(int) + 2 * y
     with config_context(enable_metadata_routing=True):
         search = GridSearchCV(
-            es_mat().set_fit_request(groups=True),
+            es_mat(),  # fit requests groups by default
             {"shift_strength": [0, 1]},
             cv=2,
             scoring=worst_group_scorer,
