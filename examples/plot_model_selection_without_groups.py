@@ -144,11 +144,12 @@ print(
     f"  inferred groups {np.round(without_groups.cv_results_['mean_test_score'], 3)}"
 )
 
-fig, ax = plt.subplots(figsize=(8, 4.5))
+fig, ax = plt.subplots(figsize=(8, 5.5))
 width = 0.8 / len(models)
 for i, (name, report) in enumerate(reports.items()):
     accuracies = [report[group]["accuracy"] for group in GROUP_NAMES]
-    ax.bar(np.arange(4) + (i - 1) * width, accuracies, width, label=name)
+    label = f"{name}: worst group {report['worst']:.2f}"
+    ax.bar(np.arange(4) + (i - 1) * width, accuracies, width, label=label)
 ax.set_xticks(np.arange(4))
 ax.set_xticklabels(
     [
@@ -159,6 +160,6 @@ ax.set_xticklabels(
 ax.set_ylabel("test accuracy")
 ax.set_ylim(0, 1.05)
 ax.set_title("Coloured digits: per-group test accuracy (colour random at test time)")
-ax.legend(loc="lower center", fontsize=8)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=9)
 fig.tight_layout()
 fig.savefig("plot_model_selection_without_groups.png", dpi=120)
