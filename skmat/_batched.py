@@ -477,8 +477,45 @@ def fit_batched_folds(net, X, y, splits, *, sample_weight=None):
         nets.append(fold)
         schedules.append(_FoldBatches(fold, state, train, fold.max_epochs))
     gather = _Gather(X, y, sample_weight, _device(nets[0]))
+    train_stacked(nets, schedules, gather)
+    return nets
+
+
+def train_stacked(nets, schedules, gather, *, before_step=None):
+    """Train initialized ``nets`` in lockstep as one stacked model, in place.
+
+    The training loop of :func:`fit_batched_folds`, reusable by other held-out
+    schemes (XRM's twins, :mod:`skmat._xrm`): at step t every model takes the t-th
+    batch of its schedule; a model that has no batch left leaves the stack. At the
+    end each net holds its trained weights, its optimizer state and its history.
+
+    Parameters
+    ----------
+    nets : list of skorch NeuralNetClassifier
+        Initialized clones of one shifted net (:func:`_initialized`), as many as
+        ``schedules``.
+    schedules : list of iterables of (epoch, row indices)
+        The batches of each model (global rows of ``gather``'s data), e.g.
+        :class:`_FoldBatches`.
+    gather : _Gather
+        Holds the data; its labels ``gather.y`` are read at every step, so a caller
+        may change them in place between steps (the batch of the current step is
+        gathered before ``before_step`` runs).
+    before_step : callable, default=None
+        Called at every step after the batches are gathered and before the forward
+        pass and the optimizer step, as ``before_step(step)`` with a
+        :class:`types.SimpleNamespace` ``step`` holding ``active`` (the model in each
+        row of the stack), ``batches`` (their row indices, unpadded), ``x`` (the
+        gathered, padded input, shape (len(active), width, ...)), ``params`` (the
+        stacked parameters, before this step's update), ``finished`` (model ->
+        (parameters, optimizer state) of the models that took all their steps),
+        ``forward`` (the vmapped functional forward: ``forward(params, x)``) and
+        ``module`` (the module to ``functional_call`` with one model's
+        parameters).
+    """
     criterion = nets[0].criterion_
-    forward = vmap(_functional_forward(_stacked_module(nets[0].module_)))
+    module = _stacked_module(nets[0].module_)
+    forward = vmap(_functional_forward(module))
 
     stack = _Stack.from_nets(nets)
     active = list(range(len(nets)))  # the model in each row of the stack
@@ -506,6 +543,18 @@ def fit_batched_folds(net, X, y, splits, *, sample_weight=None):
                 break
             stack = stack.keep(rows)
         xb, yb, weight = gather(batches)
+        if before_step is not None:
+            before_step(
+                types.SimpleNamespace(
+                    active=active,
+                    batches=batches,
+                    x=xb,
+                    params=stack.params,
+                    finished=finished,
+                    forward=forward,
+                    module=module,
+                )
+            )
         out = forward(stack.params, xb)
         loss = _batch_losses(criterion, out, yb, weight, gather.weighted)
         stack.optimizer.zero_grad()
@@ -521,7 +570,6 @@ def fit_batched_folds(net, X, y, splits, *, sample_weight=None):
         groups = fold.optimizer_.state_dict()["param_groups"]
         fold.optimizer_.load_state_dict({"state": state, "param_groups": groups})
     _fill_histories(nets, log, step_losses)
-    return nets
 
 
 class _Gather:
