@@ -29,7 +29,12 @@ setup(
         "joblib>=1.2",
     ],
     extras_require={
-        "test": ["pytest>=7", "pandas>=1.4", "matplotlib>=3.5"],
+        "test": [
+            "pytest>=7",
+            "pandas>=1.4",
+            "matplotlib>=3.5",
+            "dask[distributed]>=2023.1",
+        ],
         "examples": ["matplotlib>=3.5"],
     },
     classifiers=[

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -32,9 +32,11 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNetClassifier
 
+from ._batched import batched_predict_proba, batching_obstacle, fit_batched_folds
 from ._early_stopping import VALID_SCORE_KEY, WorstGroupEarlyStopping
 from ._net import check_net_output, make_shifted_net, net_inputs, net_logits
 from ._shift import logit_shift, logits_to_log_proba
+from ._xrm import fit_xrm_twins
 
 #: Name of the early-stopping callback in the final net's callbacks.
 _EARLY_STOPPING = "skmat_early_stopping"
@@ -54,6 +56,28 @@ def _fit_fold(estimator, inputs, y, X, train, test, params):
 def _group_ids(y_encoded, misclassified):
     """Inferred group of each example: ``2 * class_index + misclassified``."""
     return 2 * np.asarray(y_encoded) + np.asarray(misclassified, dtype=int)
+
+
+#: fold_training='auto' batches the folds on the CPU only for modules up to this many
+#: parameters: measured on 2 cores (benchmarks/bench_batched_folds.py), a 2048 -> 2
+#: linear head trains 2.6-3.0x faster batched, a 784-256-2 MLP (200k parameters) no
+#: faster than one by one (compute-bound). On a GPU it always batches.
+AUTO_BATCH_MAX_CPU_PARAMETERS = 50_000
+
+
+def _auto_batching_obstacle(net):
+    """Why fold_training='auto' keeps a batchable net's folds one by one, if so."""
+    if torch.device(net.device).type == "cuda":
+        return None
+    with torch.random.fork_rng(devices=[]):
+        module = clone(net).initialize().module_
+    n_parameters = sum(p.numel() for p in module.parameters())
+    if n_parameters > AUTO_BATCH_MAX_CPU_PARAMETERS:
+        return (
+            f"on the CPU, batching pays only for small modules (<= "
+            f"{AUTO_BATCH_MAX_CPU_PARAMETERS} parameters); this one has {n_parameters}"
+        )
+    return None
 
 
 def _is_net(estimator):
@@ -101,6 +125,29 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
     held_out_estimator : estimator, torch.nn.Module subclass or instance, default=None
         Used for the held-out phase only; ``None`` means ``estimator``. Any
         scikit-learn classifier with ``predict_proba`` works here.
+    held_out : {"kfold", "xrm"}, default="kfold"
+        How the held-out predictions are made. ``"kfold"``: ``cv`` folds, each
+        predicted by a net trained on the others. ``"xrm"``: the paper's choice, XRM's
+        two twin nets, each trained on a random half with label flipping (after every
+        step, an example's working label becomes the other twin's prediction with
+        probability ``(p_max - 1/K) K / (K - 1)``), trained together as one batched
+        model (the net must allow batching, see ``fold_training``); each example's
+        held-out prediction is the twin that did not train on it. ``cv`` and
+        ``fold_training`` are then unused, and :meth:`infer_groups` on new data uses
+        XRM's rule (either twin wrong).
+    fold_training : {"auto", "batched", "sequential"}, default="auto"
+        How the fold nets of the held-out phase train. ``"batched"``: all together
+        as one stacked model (``torch.func``), which gives the same fold nets as
+        training them one by one (up to float rounding) at a fraction of the cost for
+        small modules; the net must allow it (no BatchNorm, Dropout or other
+        buffers or randomness in the module, an element-wise optimizer such as SGD
+        or Adam, no callbacks or ``train_split``, a plain loader and criterion),
+        otherwise fit raises an error that says why. ``"sequential"``: one by one
+        with skorch, ``n_jobs`` at a time. ``"auto"``: batched when the net allows
+        it and it pays (always on a GPU; on the CPU for modules with at most
+        ``AUTO_BATCH_MAX_CPU_PARAMETERS`` = 50,000 parameters), else sequential,
+        saying why at ``verbose >= 1``. A scikit-learn ``held_out_estimator`` is
+        always fitted sequentially.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training set from the final fit,
         score the final net on it after every epoch by worst-group accuracy, stop when
@@ -119,7 +166,7 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         Epochs without improvement before stopping; ``None`` trains for all the
         net's epochs and keeps the best one.
     n_jobs : int, default=None
-        Number of folds trained in parallel (joblib).
+        Number of folds trained in parallel (joblib) when they train one by one.
     verbose : int, default=0
         0 silent, 1 one line per phase and fold, >= 2 also the nets' epoch tables.
     random_state : int, RandomState instance or None, default=None
@@ -136,7 +183,8 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
     estimator_ : skorch NeuralNetClassifier
         The final net, trained with the shift.
     held_out_estimators_ : list of estimators
-        The fitted fold models (empty when ``held_out_proba`` was passed to ``fit``).
+        The fitted fold models, or XRM's two twins (empty when ``held_out_proba``
+        was passed to ``fit``).
     held_out_proba_ : ndarray of shape (n_samples, n_classes)
         Out-of-fold class probabilities of the training examples.
     calibration_matrix_ : ndarray of shape (n_classes, n_classes)
@@ -208,6 +256,8 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         "shift_strength": [Interval(Real, 0, None, closed="left")],
         "calibrate": ["boolean"],
         "held_out_estimator": [None, *_NET_LIKE],
+        "held_out": [StrOptions({"kfold", "xrm"})],
+        "fold_training": [StrOptions({"auto", "batched", "sequential"})],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
@@ -225,6 +275,8 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         shift_strength=1.0,
         calibrate=True,
         held_out_estimator=None,
+        held_out="kfold",
+        fold_training="auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -238,6 +290,8 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
         self.shift_strength = shift_strength
         self.calibrate = calibrate
         self.held_out_estimator = held_out_estimator
+        self.held_out = held_out
+        self.fold_training = fold_training
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -302,6 +356,9 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, groups, held_out_proba, fit_params):
         X, y = validate_data(self, X, y, dtype=np.float32)
+        if not X.flags.writeable:
+            # e.g. a view of a pandas frame: torch warns on read-only arrays
+            X = X.copy()
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
@@ -483,9 +540,30 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             )
         return splits
 
+    def _fold_strategy(self, net, X):
+        """'batched' or 'sequential' for the fold nets of ``net``, per fold_training."""
+        if self.fold_training == "sequential":
+            return "sequential"
+        reason = batching_obstacle(net, X)
+        if reason is None and self.fold_training == "auto":
+            reason = _auto_batching_obstacle(net)
+        if reason is None:
+            return "batched"
+        if self.fold_training == "batched":
+            raise ValueError(
+                f"fold_training='batched' cannot train the folds of this net as one "
+                f"batched model: {reason}. Use fold_training='auto' or 'sequential'."
+            )
+        self._log(f"held-out folds trained one by one: {reason}")
+        return "sequential"
+
     def _fit_held_out(self, X, y_encoded, sample_weight, routed, rng, make_net):
         template = self._held_out_template()
         is_net = _is_net(template)
+        if self.held_out == "xrm":
+            return self._fit_xrm_twins(
+                template, X, y_encoded, sample_weight, rng, make_net
+            )
         splits = self._splits(X, y_encoded, rng, routed.splitter.split)
 
         if is_net:
@@ -503,12 +581,22 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             params = routed.held_out_estimator.fit
 
         start = time.perf_counter()
-        folds = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_fold)(
-                clone(estimator), inputs, y_encoded, X, train, test, params
+        strategy = self._fold_strategy(estimator, X) if is_net else "sequential"
+        if strategy == "batched":
+            models = fit_batched_folds(
+                estimator, X, y_encoded, splits, sample_weight=sample_weight
             )
-            for train, test in splits
-        )
+            fit_time = (time.perf_counter() - start) / len(splits)
+            fold_probas = batched_predict_proba(models, X, [test for _, test in splits])
+            folds = [(m, p, fit_time) for m, p in zip(models, fold_probas)]
+            self._log("held-out folds trained together as one batched model")
+        else:
+            folds = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_fold)(
+                    clone(estimator), inputs, y_encoded, X, train, test, params
+                )
+                for train, test in splits
+            )
         self.held_out_estimators_ = [model for model, _, _ in folds]
         n_classes = make_net["n_classes"]
         proba = np.zeros((len(X), n_classes))
@@ -518,7 +606,8 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             columns = getattr(model, "classes_", np.arange(n_classes))
             proba[np.ix_(test, columns)] = fold_proba
             self._log(
-                f"held-out fold {fold + 1}/{len(splits)}: fit {fit_time:.2f}s "
+                f"held-out fold {fold + 1}/{len(splits)}: fit {fit_time:.2f}s"
+                f"{' (share of the batched fit)' if strategy == 'batched' else ''} "
                 f"on {len(X) - len(test)} examples"
             )
         if not np.all(np.isfinite(proba)):
@@ -528,6 +617,32 @@ class MATClassifier(ClassifierMixin, BaseEstimator):
             )
         self._log(
             f"held-out phase: {time.perf_counter() - start:.2f}s, {len(splits)} folds"
+        )
+        return proba
+
+    def _fit_xrm_twins(self, template, X, y_encoded, sample_weight, rng, make_net):
+        if not _is_net(template):
+            raise ValueError(
+                "held_out='xrm' trains twin nets; held_out_estimator must be a skorch "
+                f"net or a torch module, not {type(template).__name__}."
+            )
+        net = make_shifted_net(template, param_name="held_out_estimator", **make_net)
+        start = time.perf_counter()
+        twins, halves, proba = fit_xrm_twins(
+            net,
+            X,
+            y_encoded,
+            sample_weight=sample_weight,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
+        self.held_out_estimators_ = twins
+        flipped = [
+            np.mean(t.working_labels_ != y_encoded[h]) for t, h in zip(twins, halves)
+        ]
+        self._log(
+            f"held-out phase (XRM twins): {time.perf_counter() - start:.2f}s, halves of "
+            f"{len(halves[0])} and {len(halves[1])} examples, final labels flipped "
+            f"{flipped[0]:.1%} / {flipped[1]:.1%}"
         )
         return proba
 

@@ -21,6 +21,8 @@ ESTIMATORS = [
         n_iter_no_change=None,
         random_state=0,
     ),
+    # XRM's twins instead of k folds
+    MATClassifier(small_net(), held_out="xrm", temperature=1.0, random_state=0),
 ]
 
 EXPECTED_FAILED_CHECKS = {

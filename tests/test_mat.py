@@ -457,13 +457,20 @@ def test_fit_leaves_the_global_torch_rng_alone(data):
 
 def test_verbose_levels(data):
     X, y = data
-    for verbose, expected_lines in [(0, 0), (1, 6)]:
+    for verbose, fold_training, expected_lines in [
+        (0, "auto", 0),
+        (1, "sequential", 6),
+        (1, "batched", 7),
+    ]:
         out = io.StringIO()
         with redirect_stdout(out):
-            mat(verbose=verbose).fit(X, y)
+            mat(verbose=verbose, fold_training=fold_training).fit(X, y)
         lines = out.getvalue().splitlines()
         assert len(lines) == expected_lines, lines
-    assert re.match(r"\[MATClassifier\] held-out fold 1/3: fit \d+\.\d\ds", lines[0])
+    assert lines[0] == (
+        "[MATClassifier] held-out folds trained together as one batched model"
+    )
+    assert re.match(r"\[MATClassifier\] held-out fold 1/3: fit \d+\.\d\ds", lines[1])
     out = io.StringIO()
     with redirect_stdout(out):
         mat(verbose=2, estimator=small_net(max_epochs=2)).fit(X, y)

@@ -1,0 +1,166 @@
+"""MATClassifier's fold_training: batched fold nets equal the one-by-one ones; the
+fallbacks; folds and grid searches on a Dask cluster through joblib."""
+
+import io
+from contextlib import redirect_stdout
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
+
+from skmat import MATClassifier
+
+from .conftest import small_net
+from .modules import MLP, Linear
+
+
+class BatchNormMLP(torch.nn.Module):
+    def __init__(self, n_features_in, n_classes):
+        super().__init__()
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(n_features_in, 8),
+            torch.nn.BatchNorm1d(8),
+            torch.nn.ReLU(),
+            torch.nn.Linear(8, n_classes),
+        )
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=160, n_features=8, n_informative=4, random_state=0
+    )
+    return X.astype(np.float32), y
+
+
+def fit(data, **params):
+    X, y = data
+    params = {"cv": 3, "random_state": 0, **params}
+    return MATClassifier(params.pop("estimator", small_net()), **params).fit(X, y)
+
+
+@pytest.mark.parametrize("module", [Linear, MLP], ids=["linear", "mlp"])
+@pytest.mark.parametrize("batch_size", [-1, 50])
+def test_batched_folds_equal_sequential_folds(data, module, batch_size):
+    # float32: the batched products sum in another order; over 20 epochs of Adam the
+    # rounding noise stays below 1e-5 (float64 modules agree to ~1e-15,
+    # tests/test_batched.py).
+    net = small_net(module, batch_size=batch_size)
+    batched = fit(data, estimator=net, fold_training="batched")
+    sequential = fit(data, estimator=net, fold_training="sequential")
+    assert_allclose(batched.held_out_proba_, sequential.held_out_proba_, atol=1e-5)
+    assert_allclose(batched.logit_shift_, sequential.logit_shift_, atol=1e-3)
+    X, _ = data
+    assert_allclose(batched.predict_proba(X), sequential.predict_proba(X), atol=1e-3)
+    for model in batched.held_out_estimators_:
+        assert len(model.history) == 20
+
+
+def test_auto_batches_a_small_module(data):
+    out = io.StringIO()
+    with redirect_stdout(out):
+        fit(data, verbose=1)
+    assert "trained together as one batched model" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "estimator, reason",
+    [
+        (small_net(BatchNormMLP), "BatchNorm"),
+        (small_net(MLP, module__hidden=8000), "small modules"),
+        (small_net(optimizer=torch.optim.LBFGS, max_epochs=2), "LBFGS"),
+    ],
+    ids=["batchnorm", "large", "lbfgs"],
+)
+def test_auto_falls_back_to_one_by_one_and_says_why(data, estimator, reason):
+    out = io.StringIO()
+    with redirect_stdout(out):
+        clf = fit(data, estimator=estimator, verbose=1)
+    assert "held-out folds trained one by one: " in out.getvalue()
+    assert reason in out.getvalue()
+    assert len(clf.held_out_estimators_) == 3
+
+
+def test_batched_is_an_error_when_the_net_cannot_be_batched(data):
+    with pytest.raises(ValueError, match="fold_training='batched'.*BatchNorm"):
+        fit(data, estimator=small_net(BatchNormMLP), fold_training="batched")
+
+
+def test_folds_and_grid_search_run_on_a_dask_cluster(data):
+    distributed = pytest.importorskip("dask.distributed")
+    X, y = data
+    net = small_net(max_epochs=5)
+    local = fit(data, estimator=net, fold_training="sequential")
+    grid = {"shift_strength": [0.0, 1.0]}
+    search_local = GridSearchCV(
+        MATClassifier(net, cv=3, random_state=0, fold_training="sequential"), grid, cv=2
+    ).fit(X, y)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with (
+            joblib.parallel_config(backend="dask"),
+            distributed.get_task_stream(client) as tasks,
+        ):
+            remote = fit(data, estimator=net, fold_training="sequential", n_jobs=-1)
+            search = GridSearchCV(
+                MATClassifier(net, cv=3, random_state=0, fold_training="sequential"),
+                grid,
+                cv=2,
+                n_jobs=-1,
+            ).fit(X, y)
+    # the folds and the search's fits ran as tasks on the cluster's workers
+    assert len({task["worker"] for task in tasks.data}) == 2
+    assert_allclose(remote.held_out_proba_, local.held_out_proba_, rtol=1e-6)
+    assert_allclose(
+        search.cv_results_["mean_test_score"],
+        search_local.cv_results_["mean_test_score"],
+    )
+
+
+# --- held_out="xrm" --------------------------------------------------------------
+
+
+def test_xrm_twins_give_the_held_out_predictions(data):
+    X, y = data
+    clf = fit(data, held_out="xrm")
+    assert len(clf.held_out_estimators_) == 2
+    assert clf.held_out_proba_.shape == (len(y), 2)
+    assert_allclose(clf.held_out_proba_.sum(axis=1), 1.0)
+    # each training example is predicted by the twin that did not train on it
+    predicted = np.array([t.predict_proba(X) for t in clf.held_out_estimators_])
+    from_a = np.isclose(predicted[0], clf.held_out_proba_, atol=1e-5).all(axis=1)
+    from_b = np.isclose(predicted[1], clf.held_out_proba_, atol=1e-5).all(axis=1)
+    assert np.all(from_a | from_b)
+    assert 0.3 < from_a.mean() < 0.7
+    # new data: misclassified when either twin is wrong
+    wrong = (predicted.argmax(axis=2) != y).any(axis=0)
+    assert np.array_equal(clf.infer_groups(X, y), 2 * y + wrong)
+
+
+def test_xrm_is_reproducible(data):
+    X, _ = data
+    first, second = fit(data, held_out="xrm"), fit(data, held_out="xrm")
+    assert_allclose(first.held_out_proba_, second.held_out_proba_)
+    assert_allclose(first.predict_proba(X), second.predict_proba(X))
+    other = fit(data, held_out="xrm", random_state=1)
+    assert not np.allclose(first.held_out_proba_, other.held_out_proba_)
+
+
+def test_xrm_needs_a_batchable_net(data):
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(ValueError, match="held_out='xrm'.*BatchNorm"):
+        fit(data, estimator=small_net(BatchNormMLP), held_out="xrm")
+    with pytest.raises(ValueError, match="held_out='xrm'.*LogisticRegression"):
+        fit(data, held_out="xrm", held_out_estimator=LogisticRegression())
