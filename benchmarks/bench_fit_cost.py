@@ -27,11 +27,9 @@ parameters. XRM trains two twins on halves, about one ERM fit in all.
 """
 
 import argparse
-import time
 
-import numpy as np
 import torch
-from bench_batched_folds import MLP, LinearHead, make_data
+from bench_batched_folds import MLP, LinearHead, make_data, median_time
 from skorch import NeuralNetClassifier
 
 from skmat import InMemoryDataLoader, MATClassifier
@@ -54,17 +52,6 @@ def make_net(module, n_features, epochs, batch_size, device):
         device=device,
         verbose=0,
     )
-
-
-def median_time(fit, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fit()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def main():
@@ -98,11 +85,11 @@ def main():
             torch.manual_seed(0)
             net.fit(X, y)
 
-        base = median_time(erm, args.repeats)
+        base = median_time(erm, repeats=args.repeats)
         cells = [f"{base:>8.2f}s"]
         for params in variants.values():
             mat = MATClassifier(net, cv=5, random_state=0, **params)
-            seconds = median_time(lambda: mat.fit(X, y), args.repeats)
+            seconds = median_time(mat.fit, X, y, repeats=args.repeats)
             cells.append(f"{seconds:>14.2f}s ({seconds / base:4.2f}x)")
         print(f"{name:<16}" + "".join(cells), flush=True)
 

@@ -23,6 +23,7 @@ from skmat.datasets import make_spurious_memorization
 
 from .conftest import small_net
 from .modules import MLP, SoftmaxLinear
+from .test_batched import template
 from .test_figure1 import figure1_net
 
 
@@ -32,17 +33,6 @@ def data():
         n_samples=203, n_features=6, n_informative=4, n_classes=3, random_state=0
     )
     return X.astype(np.float32), y.astype(np.int64)
-
-
-def template(estimator, X, y, random_state=0):
-    return make_shifted_net(
-        estimator,
-        param_name="estimator",
-        n_features=X.shape[1],
-        n_classes=len(np.unique(y)),
-        random_state=random_state,
-        verbose=0,
-    )
 
 
 def test_halves_held_out_proba_and_twins(data):
