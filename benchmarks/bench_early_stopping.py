@@ -9,7 +9,7 @@ accuracy per seed and the mean +- std.
 Run ``python benchmarks/bench_early_stopping.py`` (about 2 minutes per shift strength
 on 2 cores).
 
-Measured on 2 CPU cores, 2026-11-27, ``--shift-strengths 1 1.5 2 --all-epochs``
+Measured on 2 CPU cores, 2026-11-27, ``--shift-strengths 1 1.5 2`` and ``1.5 --all-epochs``
 (majority / minority test, mean over 5 seeds): ERM 0.996 / 0.050; MAT lambda=1, all
 epochs 0.921 / 0.337; with early stopping lambda=1: 0.748 / 0.410, lambda=1.5: 0.655 /
 0.645, lambda=2: 0.578 / 0.692; lambda=1.5, all epochs: 0.805 / 0.542. At this noise
