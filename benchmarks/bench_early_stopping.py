@@ -53,6 +53,16 @@ def figure1_net(max_epochs):
     )
 
 
+def figure1_split(noise_std, seed):
+    """Training set (90% majority) and test set (50%) of the Figure-1 data, as in
+    tests/test_figure1.py: ``((X, y, groups), (X_test, y_test, groups_test))``."""
+    train = make_spurious_memorization(1000, noise_std=noise_std, random_state=seed)
+    test = make_spurious_memorization(
+        1000, noise_std=noise_std, majority_fraction=0.5, random_state=1000 + seed
+    )
+    return train, test
+
+
 def group_accuracies(clf, X, y, groups):
     correct = clf.predict(X) == y
     minority = (groups == 1) | (groups == 2)
@@ -77,15 +87,7 @@ def main():
 
     rows = {}
     for seed in range(args.seeds):
-        X, y, _ = make_spurious_memorization(
-            1000, noise_std=args.noise_std, random_state=seed
-        )
-        X_test, y_test, groups_test = make_spurious_memorization(
-            1000,
-            noise_std=args.noise_std,
-            majority_fraction=0.5,
-            random_state=1000 + seed,
-        )
+        (X, y, _), (X_test, y_test, groups_test) = figure1_split(args.noise_std, seed)
         start = time.perf_counter()
         paper = MATClassifier(figure1_net(args.epochs), random_state=seed).fit(X, y)
         erm = MATClassifier(

@@ -16,10 +16,9 @@ import time
 
 import numpy as np
 import torch
-from bench_early_stopping import figure1_net, group_accuracies
+from bench_early_stopping import figure1_net, figure1_split, group_accuracies
 
 from skmat import MATClassifier
-from skmat.datasets import make_spurious_memorization
 from skmat.metrics import worst_group_accuracy
 
 VARIANTS = {
@@ -39,15 +38,7 @@ def main():
 
     rows = {name: [] for name in VARIANTS}
     for seed in range(args.seeds):
-        X, y, _ = make_spurious_memorization(
-            1000, noise_std=args.noise_std, random_state=seed
-        )
-        X_test, y_test, groups_test = make_spurious_memorization(
-            1000,
-            noise_std=args.noise_std,
-            majority_fraction=0.5,
-            random_state=1000 + seed,
-        )
+        (X, y, _), (X_test, y_test, groups_test) = figure1_split(args.noise_std, seed)
         line, fitted = [f"seed {seed}"], {}
         for name, params in VARIANTS.items():
             start = time.perf_counter()

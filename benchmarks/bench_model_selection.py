@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 import torch
-from bench_early_stopping import figure1_net, group_accuracies  # noqa: I001
+from bench_early_stopping import figure1_net, figure1_split, group_accuracies  # noqa: I001
 from sklearn import config_context
 from sklearn.model_selection import GridSearchCV
 
@@ -48,17 +48,11 @@ def main():
     choices = {"true groups": [], "inferred groups": []}
     for seed in range(args.seeds):
         start = time.perf_counter()
-        X, y, groups = make_spurious_memorization(
-            1000, noise_std=args.noise_std, random_state=seed
+        (X, y, groups), (X_test, y_test, groups_test) = figure1_split(
+            args.noise_std, seed
         )
         X_valid, y_valid, groups_valid = make_spurious_memorization(
             1000, noise_std=args.noise_std, random_state=2000 + seed
-        )
-        X_test, y_test, groups_test = make_spurious_memorization(
-            1000,
-            noise_std=args.noise_std,
-            majority_fraction=0.5,
-            random_state=1000 + seed,
         )
         with config_context(enable_metadata_routing=True):
             search = GridSearchCV(
