@@ -1,4 +1,5 @@
-"""The skorch side of MAT: a net that trains on ``f(x) + shift`` with per-example weights."""
+"""The skorch side of MAT and the baselines: a net that trains on ``f(x) + shift``
+with per-example weights, optionally under Group DRO's online group weights."""
 
 import copy
 import functools
@@ -19,6 +20,7 @@ from ._loader import InMemoryDataLoader
 INPUT_KEY = "X"
 SHIFT_KEY = "logit_shift"
 WEIGHT_KEY = "sample_weight"
+GROUP_KEY = "groups"
 
 #: Defaults of the NeuralNetClassifier that wraps a bare torch module: those of
 #: scikit-learn's MLPClassifier (Adam, lr 1e-3, 200 epochs, batches of 200).
@@ -54,24 +56,39 @@ def _rng_devices(device):
 
 
 class LogitShiftMixin:
-    """Adds MAT's training rule to a skorch ``NeuralNetClassifier`` (sub)class.
+    """Adds skmat's per-example training rule to a skorch ``NeuralNetClassifier``
+    (sub)class; MAT, JTT, Group DRO and group reweighting are uses of it.
 
     * ``X`` may be a ``SliceDict`` with the input under ``"X"``, and optionally a
-      per-example ``"logit_shift"`` (n_samples, n_classes) and ``"sample_weight"``;
-      only the input reaches ``module.forward``.
-    * While training, the loss is ``CE(f(x) + logit_shift, y)``; for an ``NLLLoss``
-      module (probability outputs) the shift is added to ``log(p)``. Validation and
-      prediction use ``f(x)`` alone.
-    * With weights, the loss is ``sum_i w_i loss_i / sum_i w_i`` over the batch.
+      per-example ``"logit_shift"`` (n_samples, n_classes), ``"sample_weight"`` and
+      integer ``"groups"`` (0 .. n_groups - 1); only the input reaches
+      ``module.forward``.
+    * While training, the loss of example ``i`` is ``CE(f(x_i) + logit_shift_i,
+      y_i)``; for an ``NLLLoss`` module (probability outputs) the shift is added to
+      ``log(p)``. Validation and prediction use ``f(x)`` alone.
+    * The batch loss is ``sum_i w_i loss_i / sum_i w_i`` (``w_i = 1`` without
+      weights).
+    * With ``group_step_size`` set and ``"groups"`` given, training minimises Group
+      DRO's online objective instead (Sagawa et al., ICLR 2020): per batch, the
+      weighted mean loss ``L_g`` of each group, the group weights updated as
+      ``q_g <- q_g exp(group_step_size * L_g)`` and renormalised (a group absent
+      from the batch has ``L_g = 0``), and the loss ``sum_g q_g L_g``. ``q`` starts
+      uniform at every fit and is kept as ``group_weights_``.
     * ``fit`` seeds torch with ``random_state`` inside ``torch.random.fork_rng``, so
       the caller's global RNG is left as it was.
     """
 
-    def __init__(self, *args, random_state=None, **kwargs):
+    def __init__(
+        self, *args, random_state=None, group_step_size=None, n_groups=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.random_state = random_state
+        self.group_step_size = group_step_size
+        self.n_groups = n_groups
 
     def fit(self, X, y=None, **fit_params):
+        if not self.warm_start:
+            self.group_weights_ = None
         with torch.random.fork_rng(devices=_rng_devices(self.device)):
             if self.random_state is not None:
                 torch.manual_seed(self.random_state)
@@ -85,6 +102,7 @@ class LogitShiftMixin:
     def get_loss(self, y_pred, y_true, X=None, training=False):
         extras = X if isinstance(X, Mapping) else {}
         shift, weight = extras.get(SHIFT_KEY), extras.get(WEIGHT_KEY)
+        groups = extras.get(GROUP_KEY) if self.group_step_size is not None else None
         if training and shift is not None:
             shift = to_tensor(shift, device=y_pred.device).to(y_pred.dtype)
             if isinstance(self.criterion_, torch.nn.NLLLoss):
@@ -92,14 +110,38 @@ class LogitShiftMixin:
                 y_pred = torch.softmax(torch.log(y_pred + eps) + shift, dim=1)
             else:
                 y_pred = y_pred + shift
-        if weight is None:
+        robust = training and groups is not None
+        if weight is None and not robust:
             return super().get_loss(y_pred, y_true, X=X, training=training)
         with _reduction(self.criterion_, "none"):
             per_example = super().get_loss(y_pred, y_true, X=X, training=training)
-        weight = to_tensor(weight, device=per_example.device).to(per_example.dtype)
+        if weight is None:
+            weight = torch.ones_like(per_example)
+        else:
+            weight = to_tensor(weight, device=per_example.device).to(per_example.dtype)
+        if robust:
+            return self._group_dro_loss(per_example, weight, groups)
         # all-zero weights give a loss of 0, not NaN
         total = weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
         return (per_example * weight).sum() / total
+
+    def _group_dro_loss(self, per_example, weight, groups):
+        """Group DRO's robust loss of one batch; updates ``group_weights_``."""
+        groups = to_tensor(groups, device=per_example.device).long()
+        tiny = torch.finfo(per_example.dtype).tiny
+        weight_sum = torch.zeros(self.n_groups, dtype=per_example.dtype)
+        weight_sum = weight_sum.to(per_example.device).index_add(0, groups, weight)
+        loss_sum = torch.zeros_like(weight_sum).index_add(
+            0, groups, per_example * weight
+        )
+        group_loss = loss_sum / weight_sum.clamp_min(tiny)
+        q = getattr(self, "group_weights_", None)
+        if q is None:
+            q = torch.full((self.n_groups,), 1.0 / self.n_groups, dtype=torch.float64)
+        q = q.to(per_example.device)
+        q = q * torch.exp(self.group_step_size * group_loss.detach().to(q.dtype))
+        self.group_weights_ = q / q.sum()
+        return (group_loss * self.group_weights_.to(group_loss.dtype)).sum()
 
     def __reduce__(self):
         # The class may be made on the fly (see ``shifted_net_class``): pickle by base.
@@ -131,13 +173,16 @@ def _new_shifted_net(base):
     return cls.__new__(cls)
 
 
-def net_inputs(X, *, logit_shift=None, sample_weight=None):
+def net_inputs(X, *, logit_shift=None, sample_weight=None, groups=None):
     """The ``SliceDict`` a shifted net trains on: ``X`` plus the per-example extras."""
     inputs = SliceDict(**{INPUT_KEY: X})
-    if logit_shift is not None:
-        inputs[SHIFT_KEY] = logit_shift
-    if sample_weight is not None:
-        inputs[WEIGHT_KEY] = sample_weight
+    for key, value in [
+        (SHIFT_KEY, logit_shift),
+        (WEIGHT_KEY, sample_weight),
+        (GROUP_KEY, groups),
+    ]:
+        if value is not None:
+            inputs[key] = value
     return inputs
 
 
