@@ -27,6 +27,7 @@ setup(
         "skorch>=1.0",
         "torch>=2.1",
         "joblib>=1.2",
+        "tqdm>=4.40",
     ],
     extras_require={
         "test": [

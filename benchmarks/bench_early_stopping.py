@@ -22,45 +22,17 @@ import time
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
 
-from skmat import InMemoryDataLoader, MATClassifier
-from skmat.datasets import make_spurious_memorization
-
-
-class BiasFreeLinear(torch.nn.Module):
-    def __init__(self, n_features_in, n_classes):
-        super().__init__()
-        self.linear = torch.nn.Linear(n_features_in, n_classes, bias=False)
-
-    def forward(self, X):
-        return self.linear(X)
-
-
-def figure1_net(max_epochs):
-    """The paper's net: bias-free linear, full-batch SGD, lr 1e-2, no momentum."""
-    return NeuralNetClassifier(
-        BiasFreeLinear,
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.SGD,
-        lr=1e-2,
-        max_epochs=max_epochs,
-        batch_size=-1,
-        train_split=None,
-        iterator_train=InMemoryDataLoader,
-        iterator_valid=InMemoryDataLoader,
-        verbose=0,
-    )
+import skmat.benchmarks
+from skmat import MATClassifier
+from skmat.benchmarks import figure1_net
 
 
 def figure1_split(noise_std, seed):
     """Training set (90% majority) and test set (50%) of the Figure-1 data, as in
     tests/test_figure1.py: ``((X, y, groups), (X_test, y_test, groups_test))``."""
-    train = make_spurious_memorization(1000, noise_std=noise_std, random_state=seed)
-    test = make_spurious_memorization(
-        1000, noise_std=noise_std, majority_fraction=0.5, random_state=1000 + seed
-    )
-    return train, test
+    splits = skmat.benchmarks.figure1_split(noise_std, seed)
+    return splits["train"], splits["test"]
 
 
 def group_accuracies(clf, X, y, groups):
