@@ -219,7 +219,9 @@ def _embedding(seed):
     drawn in a colour independent of everything (the way an ImageNet backbone knows
     both birds and backgrounds). Returns its hidden layer, frozen, as a function."""
     digits, indices = _digits_subset("train", 0.3)
-    X, _, _ = make_colored_digits(agreement=0.5, subset="train", random_state=5000 + seed)
+    X, _, _ = make_colored_digits(
+        agreement=0.5, subset="train", random_state=5000 + seed
+    )
     extractor = _net(
         MLP,
         X.shape[1],
@@ -423,9 +425,7 @@ def run_task(task, seed, n_threads=1):
     chosen["GroupDRO"] = _choose(candidates, X_valid, y_valid, groups_valid)
 
     estimator, fit_time = _timed(
-        lambda: GroupBalancedClassifier(net, random_state=seed).fit(
-            X, y, groups=groups
-        )
+        lambda: GroupBalancedClassifier(net, random_state=seed).fit(X, y, groups=groups)
     )
     chosen["Reweighting"] = dict(
         estimator=estimator, fit_time=fit_time, param=None, valid_wga=None
@@ -503,7 +503,9 @@ def markdown(summary, header):
     lines.append("| task | " + " | ".join(METHODS) + " |")
     lines.append("|---" * (len(METHODS) + 1) + "|")
     for task in tasks:
-        cells = {s["method"]: _pm(s["test_wga"], 2) for s in summary if s["task"] == task}
+        cells = {
+            s["method"]: _pm(s["test_wga"], 2) for s in summary if s["task"] == task
+        }
         lines.append(
             f"| {task} | " + " | ".join(cells.get(m, "") for m in METHODS) + " |"
         )
@@ -538,9 +540,10 @@ def plot(summary, path):
     fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(tasks)), 4.5))
     for i, method in enumerate(METHODS):
         stats = {s["task"]: s for s in summary if s["method"] == method}
-        x = np.array([t for t, task in enumerate(tasks) if task in stats]) + (
-            i - (len(METHODS) - 1) / 2
-        ) * width
+        x = (
+            np.array([t for t, task in enumerate(tasks) if task in stats])
+            + (i - (len(METHODS) - 1) / 2) * width
+        )
         present = [task for task in tasks if task in stats]
         ax.bar(
             x,

@@ -27,9 +27,7 @@ from .conftest import small_net
 @pytest.fixture(scope="module")
 def toy():
     """A shortcut data set: the spurious attribute predicts y in 90% of training."""
-    X, y, groups = make_overparam_toy(
-        n_samples=600, n_noise_features=0, random_state=0
-    )
+    X, y, groups = make_overparam_toy(n_samples=600, n_noise_features=0, random_state=0)
     X_test, y_test, groups_test = make_overparam_toy(
         n_samples=2000, n_noise_features=0, random_state=1
     )
@@ -92,7 +90,9 @@ def test_jtt_in_sample_uses_one_model_trained_on_everything(toy):
     assert len(model.history) == 2
     assert_array_equal(jtt.error_set_, model.predict(X) != y)
     # new data: misclassified by the one model
-    assert_array_equal(jtt.infer_groups(X[:50], y[:50]), 2 * y[:50] + jtt.error_set_[:50])
+    assert_array_equal(
+        jtt.infer_groups(X[:50], y[:50]), 2 * y[:50] + jtt.error_set_[:50]
+    )
 
 
 def test_jtt_improves_worst_group_accuracy(toy):
@@ -169,8 +169,12 @@ def test_groups_of_the_wrong_length_are_an_error(toy):
 
 def _dro_net(n_groups, eta):
     net = make_shifted_net(
-        small_net(), param_name="estimator", n_features=2, n_classes=2,
-        random_state=0, verbose=False,
+        small_net(),
+        param_name="estimator",
+        n_features=2,
+        n_classes=2,
+        random_state=0,
+        verbose=False,
     )
     return net.set_params(group_step_size=eta, n_groups=n_groups).initialize()
 
@@ -244,7 +248,10 @@ def test_grid_search_routes_groups_to_group_dro(toy):
 def test_group_dro_early_stopping_scores_the_given_groups(toy):
     X, y, groups = toy[:3]
     dro = GroupDROClassifier(
-        small_net(), eta=0.1, early_stopping=True, n_iter_no_change=None,
+        small_net(),
+        eta=0.1,
+        early_stopping=True,
+        n_iter_no_change=None,
         random_state=0,
     ).fit(X, y, groups=groups)
     valid = dro.validation_indices_

