@@ -2,30 +2,10 @@
 examples/plot_interpretable_experiment.py runs 5)."""
 
 import pytest
-import torch
-from skorch import NeuralNetClassifier
 
-from skmat import InMemoryDataLoader, MATClassifier
+from skmat import MATClassifier
+from skmat.benchmarks import figure1_net  # the paper's net, also used by test_xrm
 from skmat.datasets import make_spurious_memorization
-
-from .modules import Linear
-
-
-def figure1_net():
-    """Bias-free linear 1800 -> 2, full-batch SGD, lr 1e-2, no momentum, 1000 epochs."""
-    return NeuralNetClassifier(
-        Linear,
-        module__bias=False,
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.SGD,
-        lr=1e-2,
-        max_epochs=1000,
-        batch_size=-1,
-        train_split=None,
-        iterator_train=InMemoryDataLoader,
-        iterator_valid=InMemoryDataLoader,
-        verbose=0,
-    )
 
 
 def group_accuracies(clf, seed):
