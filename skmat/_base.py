@@ -184,6 +184,9 @@ SHARED_DOCS = {
     held_out_estimators_ : list of estimators
         The fitted fold models, or XRM's two twins (empty when ``held_out_proba``
         was passed to ``fit``).
+    held_out_estimators_samples_ : list of ndarray
+        The training examples (row indices) each held-out estimator was fitted on,
+        in the order of ``held_out_estimators_``.
     held_out_proba_ : ndarray of shape (n_samples, n_classes)
         Held-out class probabilities of the training examples.
     inferred_groups_ : ndarray of shape (n_samples,)
@@ -353,6 +356,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator):
         if held_out_proba is not None:
             proba = self._check_held_out_proba(held_out_proba, X.shape[0], n_classes)
             self.held_out_estimators_ = []
+            self.held_out_estimators_samples_ = []
         elif self._needs_held_out(groups):
             proba = self._fit_held_out(
                 X, y_encoded, sample_weight, routed, rng, make_net
@@ -554,6 +558,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator):
                 for train, test in splits
             )
         self.held_out_estimators_ = [model for model, _, _ in folds]
+        self.held_out_estimators_samples_ = [np.asarray(train) for train, _ in splits]
         n_classes = make_net["n_classes"]
         proba = np.zeros((len(X), n_classes))
         for fold, ((model, fold_proba, fit_time), (_, test)) in enumerate(
@@ -592,6 +597,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator):
             random_state=rng.randint(np.iinfo(np.int32).max),
         )
         self.held_out_estimators_ = twins
+        self.held_out_estimators_samples_ = [np.asarray(half) for half in halves]
         flipped = [
             np.mean(t.working_labels_ != y_encoded[h]) for t, h in zip(twins, halves)
         ]
@@ -613,6 +619,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator):
         else:
             model = clone(template).fit(X, y_encoded, **routed.held_out_estimator.fit)
         self.held_out_estimators_ = [model]
+        self.held_out_estimators_samples_ = [np.arange(len(X))]
         n_classes = make_net["n_classes"]
         proba = np.zeros((len(X), n_classes))
         columns = getattr(model, "classes_", np.arange(n_classes))

@@ -167,7 +167,8 @@ _GROUP_ATTRIBUTES_DOC = """\
         The group labels, sorted; group ``k`` of the loss is ``groups_[k]``.
     groups_inferred_ : bool
         Whether the groups were inferred (``fit`` got no ``groups``).
-    held_out_estimators_, held_out_proba_, inferred_groups_
+    held_out_estimators_, held_out_estimators_samples_, held_out_proba_, \
+inferred_groups_
         As in :class:`~skmat.MATClassifier`; only when the groups were inferred."""
 
 

@@ -88,6 +88,8 @@ def test_jtt_in_sample_uses_one_model_trained_on_everything(toy):
     ).fit(X, y)
     (model,) = jtt.held_out_estimators_
     assert len(model.history) == 2
+    (trained_on,) = jtt.held_out_estimators_samples_
+    assert_array_equal(trained_on, np.arange(len(y)))
     assert_array_equal(jtt.error_set_, model.predict(X) != y)
     # new data: misclassified by the one model
     assert_array_equal(

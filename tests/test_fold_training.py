@@ -8,7 +8,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 
@@ -137,6 +137,15 @@ def test_xrm_twins_give_the_held_out_predictions(data):
     assert len(clf.held_out_estimators_) == 2
     assert clf.held_out_proba_.shape == (len(y), 2)
     assert_allclose(clf.held_out_proba_.sum(axis=1), 1.0)
+    # the twins trained on two halves that split the training set
+    half_a, half_b = clf.held_out_estimators_samples_
+    assert_array_equal(np.sort(np.r_[half_a, half_b]), np.arange(len(y)))
+    for twin, other_half in zip(clf.held_out_estimators_, [half_b, half_a]):
+        assert_allclose(
+            twin.predict_proba(X[other_half]),
+            clf.held_out_proba_[other_half],
+            atol=1e-5,
+        )
     # each training example is predicted by the twin that did not train on it
     predicted = np.array([t.predict_proba(X) for t in clf.held_out_estimators_])
     from_a = np.isclose(predicted[0], clf.held_out_proba_, atol=1e-5).all(axis=1)

@@ -86,7 +86,11 @@ def test_held_out_proba_is_out_of_fold(data):
     """Each example's held-out probability comes from the fold model that never saw it."""
     X, y = data
     clf = mat(cv=KFold(3)).fit(X, y)
-    for model, (_, test) in zip(clf.held_out_estimators_, KFold(3).split(X)):
+    assert len(clf.held_out_estimators_samples_) == 3
+    for model, train, (expected_train, test) in zip(
+        clf.held_out_estimators_, clf.held_out_estimators_samples_, KFold(3).split(X)
+    ):
+        assert_array_equal(train, expected_train)
         assert_allclose(
             clf.held_out_proba_[test], model.predict_proba(X[test]), rtol=1e-6
         )
@@ -280,6 +284,7 @@ def test_precomputed_held_out_proba_skips_the_held_out_phase(data):
     proba[np.arange(len(y)), 1 - y] = 0.1
     clf = mat(temperature=1.0).fit(X, y, held_out_proba=proba)
     assert clf.held_out_estimators_ == []
+    assert clf.held_out_estimators_samples_ == []
     assert_allclose(clf.held_out_proba_, proba)
     assert_allclose(clf.calibration_matrix_, np.eye(2) * 0.9 + (1 - np.eye(2)) * 0.1)
 
