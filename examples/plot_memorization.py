@@ -6,13 +6,13 @@ Which examples does a net memorize, and does MAT stop it?
 The memorization score of a training example (Feldman, 2020) is the probability a
 training procedure gives its label when the example is in the training set, minus the
 same when it is not: :func:`skmat.inspection.memorization_score` estimates it with
-5-fold cross-validation. Near 0, the model predicts the example as well without having
-seen it; near 1, it is right on it only because it trained on it.
+5-fold cross-validation (each example is in the training set of 4 fold models and held
+out by the fifth). Near 0, the model predicts the example as well without having seen
+it; near 1, it is right on it only because it trained on it.
 
-We score two procedures on the same training sets: plain training (ERM) of a net,
-whose held-out half is the ``held_out_proba_`` that :class:`skmat.MATClassifier`
-computes anyway (``procedure="erm"``), and MAT itself (a MAT fit on all the examples
-and one per fold, ``procedure="estimator"``).
+We score two procedures on the same data: plain training (ERM) of a net, with the 5
+fold nets that :class:`skmat.MATClassifier` trains anyway (``procedure="erm"``: no
+extra training), and MAT itself (a MAT fit per fold, ``procedure="estimator"``).
 :class:`skmat.inspection.MemorizationDisplay` draws the scores per group: (label,
 spurious attribute), the minority groups being those where the attribute disagrees
 with the label. Two data sets: the paper's
@@ -20,20 +20,21 @@ Figure-1 data (a linear net on 1798 noise dimensions, noise std 0.5) and coloure
 digits (an MLP; the colour agrees with the label on 90% of the training images).
 
 Reading the picture. On the Figure-1 data plain training gives the two minority
-groups a mean score of about 0.6 and the majority about 0.01: the net gives a minority
-example's label a probability of 0.86 when it trained on it and of only 0.27 when it
-did not, so it is right on the minority only because it memorized them, through the
-noise dimensions, which is why it fails on the minority at test time. MAT halves the
-minority's score, to about 0.3, and it does so from the held-out side: the MAT models
-that never saw an example give its label 0.67 on average, because they learnt the core
-feature. MAT does not bring the score to 0: its own net is even surer of its training
-minority (0.97) than plain training is, because the shift pushes against the label on
-exactly those examples and the noise dimensions still help to fit them; the majority's
-score rises slightly (0.03), MAT's net being less sure of the majority
-(``benchmarks/bench_memorization.py`` prints these probabilities, for 5 seeds). On coloured
-digits the MLP memorizes less to begin with (minority about 0.24 under plain training,
-majority 0.02); MAT lowers the minority to about 0.19, most minority images now
-scoring near 0 and a few near 1 (still memorized).
+groups a mean score of about 0.6 and the majority about 0.01: the nets give a minority
+example's label a probability of 0.88 when they trained on it and of only 0.27 when
+they did not, so they are right on the minority only because they memorized them,
+through the noise dimensions, which is why plain training fails on the minority at
+test time. MAT halves the minority's score, to about 0.3, and it does so from the
+held-out side: the MAT models that never saw an example give its label 0.67 on
+average, because they learnt the core feature. MAT does not bring the score to 0: its
+nets are even surer of their training minority (0.98) than plain training is, because
+the shift pushes against the label on exactly those examples and the noise dimensions
+still help to fit them; the majority's score rises slightly (0.05), MAT's nets being
+less sure of the majority (``benchmarks/bench_memorization.py`` prints these
+probabilities, for 5 seeds). On coloured digits the MLP memorizes less to begin with
+(minority about 0.23 under plain training, majority 0.02); MAT lowers the minority to
+about 0.18, most minority images now scoring near 0 and a few near 1 (still
+memorized).
 
 Run ``python examples/plot_memorization.py`` (a little over a minute on one core); it
 prints the mean score per group and writes ``plot_memorization.png``.
@@ -135,9 +136,9 @@ data = {
 # %%
 # Scores and plot
 # ---------------
-# One fitted MATClassifier gives both: ``procedure="erm"`` reuses its
-# ``held_out_proba_`` and trains its net once more on all the examples, without the
-# shift; ``procedure="estimator"`` runs MAT on all the examples and inside every fold.
+# One fitted MATClassifier gives both: ``procedure="erm"`` reuses its fold nets
+# (``held_out_estimators_`` and ``held_out_proba_``); ``procedure="estimator"`` runs
+# MAT inside every fold.
 fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
 for ax, (title, ((X, y, groups), net, group_names)) in zip(axes, data.items()):
     mat = MATClassifier(net, random_state=0).fit(X, y)

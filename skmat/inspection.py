@@ -28,6 +28,7 @@ from sklearn.utils.validation import (
     _num_samples,
     check_consistent_length,
     column_or_1d,
+    validate_data,
 )
 
 from ._mat import MATClassifier
@@ -114,8 +115,10 @@ def _check_proba(proba, n_samples, n_classes, name):
     return proba
 
 
-def _splits(cv, X, y, groups, seed):
-    """The folds, computed once; their test folds must partition the examples."""
+def _splits(cv, X, y, groups, seed, in_sample):
+    """The folds, computed once. Their test folds must partition the examples, no
+    model may train on an example it holds out, and with ``in_sample="folds"`` every
+    example must be in some training fold."""
     if cv is None:
         cv = 5
     if isinstance(cv, numbers.Integral):
@@ -138,6 +141,22 @@ def _splits(cv, X, y, groups, seed):
             "cv must give test folds that partition the examples (each one held out "
             f"exactly once), like KFold; {cv!r} does not."
         )
+    if any(np.intersect1d(train, test).size for train, test in splits):
+        raise ValueError(
+            "cv gives a fold whose model is trained on examples it holds out; each "
+            "fold's training and test examples must be disjoint."
+        )
+    if in_sample == "folds":
+        trained = np.zeros(n_samples, dtype=bool)
+        for train, _ in splits:
+            trained[np.asarray(train)] = True
+        if not np.all(trained):
+            raise ValueError(
+                f"cv leaves {np.sum(~trained)} examples in no training fold, so "
+                "in_sample='folds' has no model that trained on them; use folds "
+                "whose training sets cover the examples (like KFold) or "
+                "in_sample='full'."
+            )
     return splits
 
 
@@ -184,6 +203,7 @@ def _check_erm_estimator(estimator, fitted, X, classes, n_samples):
         "y": ["array-like"],
         "procedure": [StrOptions(set(_PROCEDURES))],
         "cv": ["cv_object"],
+        "in_sample": [StrOptions({"folds", "full"})],
         "held_out_proba": ["array-like", None],
         "sample_weight": ["array-like", None],
         "groups": ["array-like", None],
@@ -202,6 +222,7 @@ def memorization_score(
     *,
     procedure="estimator",
     cv=None,
+    in_sample="folds",
     held_out_proba=None,
     sample_weight=None,
     groups=None,
@@ -213,15 +234,18 @@ def memorization_score(
     """Memorization (self-influence) score of every training example.
 
     The score of example ``i`` describes a training procedure: the probability of
-    its true label from a model trained on all of ``(X, y)`` (*in-sample*), minus
-    the same from a model trained without it (*held-out*)::
+    its true label from models trained on it (*in-sample*), minus the same from a
+    model trained without it (*held-out*)::
 
         score_i = p_in(y_i | x_i) - p_out(y_i | x_i),   in [-1, 1]
 
     This is the memorization score of Feldman (2020) [1]_, estimated as Feldman and
-    Zhang (2020) [2]_ do but with cross-validation: the held-out half comes from
-    ``cv`` folds, each predicted by a model trained on the others, as in
-    :func:`~sklearn.model_selection.cross_val_predict`. Near 0: the model predicts
+    Zhang (2020) [2]_ do, with the ``cv`` folds as the random training subsets: one
+    model is trained per fold, on the other folds. The held-out half of example
+    ``i`` is the model of the fold that holds it out, as in
+    :func:`~sklearn.model_selection.cross_val_predict`; the in-sample half is the
+    mean over the ``cv - 1`` models that trained on it. Both halves thus come from
+    models trained on the same number of examples. Near 0: the model predicts
     the example as well without having seen it (it follows a pattern shared with
     other examples). Near 1: the model is right on it only because it trained on it
     (a memorized exception or a mislabelled example). Negative values mean that
@@ -241,20 +265,16 @@ def memorization_score(
     procedure : {"estimator", "erm"}, default="estimator"
         Which training procedure the score describes.
 
-        - ``"estimator"``: fitting ``estimator`` itself. Both halves are fits of
-          clones of it: one on all of ``(X, y)`` and one per fold of ``cv``. For a
-          MATClassifier every fit is a whole MAT fit (its own held-out phase
-          included), so the held-out half comes from MAT models that never saw the
-          example: ``cv + 1`` MAT fits in all.
+        - ``"estimator"``: fitting ``estimator`` itself. The models are fits of
+          clones of it, one per fold of ``cv``. For a MATClassifier every fit is a
+          whole MAT fit (its own held-out phase included), so the held-out half
+          comes from MAT models that never saw the example: ``cv`` MAT fits in all.
         - ``"erm"``: plain training (empirical risk minimisation) of the net that
-          ``estimator``, a :class:`skmat.MATClassifier`, wraps. The held-out half is
-          the MATClassifier's own held-out phase: its ``held_out_proba_`` (the
-          out-of-fold probabilities of its fold nets) when it is fitted (pass the
-          data it was fitted on), otherwise that of a clone fitted here. The
-          in-sample half is the wrapped net trained on all of ``(X, y)`` as MAT
-          trains its nets (same construction and seed, ``shift_strength=0``, no
-          early stopping, all epochs as the fold nets). A fitted MATClassifier thus
-          costs one more net fit. It must have ``held_out="kfold"``, no
+          ``estimator``, a :class:`skmat.MATClassifier`, wraps. The models are the
+          fold nets of the MATClassifier's own held-out phase: its
+          ``held_out_estimators_`` and ``held_out_proba_`` when it is fitted (pass
+          the data it was fitted on; no net is trained), otherwise those of a clone
+          fitted here (whose final net is trained too, unused). It must have ``held_out="kfold"``, no
           ``held_out_estimator``, and, when fitted, have run its held-out phase
           (not been given ``held_out_proba``).
     cv : int, cross-validation generator or iterable, default=None
@@ -264,11 +284,24 @@ def memorization_score(
         With ``procedure="erm"``, ``cv`` sets the ``cv`` of an unfitted
         MATClassifier, and must be None for a fitted one (its folds are fixed).
         Unused (must be None) when ``held_out_proba`` is given.
+    in_sample : {"folds", "full"}, default="folds"
+        Where the in-sample half comes from.
+
+        - ``"folds"``: the fold models that trained on the example (their mean),
+          so that both halves come from models trained on ``(cv - 1) / cv`` of the
+          data. The score then measures the effect of the example alone.
+        - ``"full"``: one more model, trained on all of ``(X, y)`` (for
+          ``procedure="erm"``, the wrapped net trained as MAT trains its nets: same
+          construction and seed, ``shift_strength=0``, no early stopping). It has
+          seen more data than the held-out models, so the score also holds the
+          gain from a larger training set, which has nothing to do with the
+          example (see Notes). Needed when ``held_out_proba`` is given.
     held_out_proba : array-like of shape (n_samples, n_classes), default=None
         A precomputed held-out half: out-of-fold class probabilities of the
         training examples, columns in the order of ``np.unique(y)`` (for instance
         from :func:`~sklearn.model_selection.cross_val_predict` with
-        ``method="predict_proba"``). Only the in-sample fit then runs.
+        ``method="predict_proba"``). Needs ``in_sample="full"``; only the in-sample
+        fit then runs.
     sample_weight : array-like of shape (n_samples,), default=None
         Passed to every fit (the training examples' share of it).
     groups : array-like of shape (n_samples,), default=None
@@ -301,7 +334,8 @@ def memorization_score(
         The memorization score of every example, in [-1, 1].
     in_sample_proba : ndarray of shape (n_samples, n_classes)
         Only with ``return_proba=True``: class probabilities (columns in the order of
-        ``np.unique(y)``) from the model trained on all the examples.
+        ``np.unique(y)``) from the models that trained on each example (their mean
+        with ``in_sample="folds"``).
     held_out_proba : ndarray of shape (n_samples, n_classes)
         Only with ``return_proba=True``: the out-of-fold class probabilities.
 
@@ -316,18 +350,20 @@ def memorization_score(
     Feldman's definition counts correct predictions (the probability, over training
     runs, that the model is right); this score averages the model's probability of
     the label instead, so it also counts confidence: an example that the held-out
-    models get right with probability 0.7 and the in-sample model with 0.97 scores
+    models get right with probability 0.7 and the in-sample models with 0.97 scores
     0.27, where the 0/1 version would give 0.
 
-    The held-out models train on ``(cv - 1) / cv`` of the data, the in-sample model
-    on all of it, so the score also holds an effect of the training-set size that
-    has nothing to do with any one example (measured on the paper's Figure-1 data:
-    MAT trained on 800 examples gives the minority's test labels 0.67, trained on
-    1000, 0.73); a larger ``cv`` lowers it. With ``procedure="erm"``, the
-    in-sample and fold nets share their seed only when the MATClassifier's
-    ``random_state`` is an int. A fitted MATClassifier's ``held_out_proba_`` is
-    reused as it is: the fitting data, weights and groups are not checked beyond
-    their shape.
+    With ``in_sample="full"`` the held-out models train on ``(cv - 1) / cv`` of the
+    data and the in-sample model on all of it, so the score also holds an effect of
+    the training-set size that has nothing to do with any one example (measured on
+    the paper's Figure-1 data: MAT trained on 800 examples gives the minority's test
+    labels 0.67, trained on 1000, 0.73); a larger ``cv`` lowers it. The default,
+    ``in_sample="folds"``, compares models trained on the same number of examples,
+    as Feldman and Zhang's subsampled estimator does, and costs one fit less. With
+    ``procedure="erm"`` and ``in_sample="full"``, the in-sample and fold nets share
+    their seed only when the MATClassifier's ``random_state`` is an int. A fitted
+    MATClassifier's held-out phase is reused as it is: the fitting data, weights and
+    groups are not checked beyond their shape.
 
     References
     ----------
@@ -366,6 +402,13 @@ def memorization_score(
         )
     y_index = encoder.transform(y)
     if held_out_proba is not None:
+        if in_sample == "folds":
+            raise ValueError(
+                "held_out_proba gives the held-out half without the models behind "
+                "it, but in_sample='folds' (the default) takes the in-sample half "
+                "from those same fold models; pass in_sample='full' to fit one model "
+                "on all of (X, y) for it."
+            )
         if cv is not None:
             raise ValueError(
                 "cv is unused when held_out_proba is given (the held-out half is "
@@ -388,32 +431,41 @@ def memorization_score(
             if "groups" in fit_params:
                 raise ValueError("groups is given twice: as an argument and in params.")
             fit_params["groups"] = groups
-        in_sample, held_out = _erm_halves(
-            estimator, X, y, classes, held_out_proba, cv, fit_params, random_state
-        )
-    else:
-        in_sample, held_out = _estimator_halves(
+        in_sample_proba, held_out = _erm_halves(
             estimator,
             X,
             y,
             classes,
             held_out_proba,
             cv,
+            in_sample,
+            fit_params,
+            random_state,
+        )
+    else:
+        in_sample_proba, held_out = _estimator_halves(
+            estimator,
+            X,
+            y,
+            classes,
+            held_out_proba,
+            cv,
+            in_sample,
             groups,
             fit_params,
             n_jobs,
             random_state,
         )
-    for proba, name in [(in_sample, "in-sample"), (held_out, "held-out")]:
+    for proba, name in [(in_sample_proba, "in-sample"), (held_out, "held-out")]:
         if not np.all(np.isfinite(proba)):
             raise ValueError(
                 f"The {name} model predicted non-finite probabilities: its training "
                 "diverged (for a net, try a smaller learning rate)."
             )
     rows = np.arange(n_samples)
-    scores = in_sample[rows, y_index] - held_out[rows, y_index]
+    scores = in_sample_proba[rows, y_index] - held_out[rows, y_index]
     if return_proba:
-        return scores, in_sample, held_out
+        return scores, in_sample_proba, held_out
     return scores
 
 
@@ -424,6 +476,7 @@ def _estimator_halves(
     classes,
     held_out_proba,
     cv,
+    in_sample,
     groups,
     fit_params,
     n_jobs,
@@ -432,32 +485,57 @@ def _estimator_halves(
     """In-sample and held-out probabilities of fitting clones of ``estimator``."""
     seed = _seed_from(random_state)
     template = _seeded(clone(estimator), seed)
-    n_samples = _num_samples(X)
+    n_samples, n_classes = _num_samples(X), len(classes)
     everything = np.arange(n_samples)
-    jobs = [(everything, everything)]
-    if held_out_proba is None:
-        jobs += _splits(cv, X, y, groups, seed)
+    splits = (
+        [] if held_out_proba is not None else _splits(cv, X, y, groups, seed, in_sample)
+    )
+    if in_sample == "folds":
+        # each fold model predicts its training examples and its test fold
+        jobs = [(train, np.r_[train, test]) for train, test in splits]
+    else:
+        jobs = [(everything, everything)] + [(train, test) for train, test in splits]
     results = Parallel(n_jobs=n_jobs)(
         delayed(_fit_predict_proba)(
-            clone(template), X, y, train, test, fit_params, seed
+            clone(template), X, y, train, predicted, fit_params, seed
         )
-        for train, test in jobs
+        for train, predicted in jobs
     )
     name = type(estimator).__name__
-    halves = []
-    for i, ((proba, model_classes), (_, test)) in enumerate(zip(results, jobs)):
-        if i <= 1:
-            halves.append(np.zeros((n_samples, len(classes))))
+    probas = []
+    for i, ((proba, model_classes), (_, predicted)) in enumerate(zip(results, jobs)):
         columns = _columns(
             proba, model_classes, classes, f"The {name} fitted on fold {i}"
         )
-        halves[min(i, 1)][np.ix_(test, columns)] = proba
-    if held_out_proba is not None:
-        halves.append(held_out_proba)
-    return halves
+        full = np.zeros((n_samples, n_classes))
+        full[np.ix_(predicted, columns)] = proba
+        probas.append(full)
+    if in_sample == "full":
+        held_out = held_out_proba
+        if held_out is None:
+            # the test folds partition the examples: each row is set by one fold
+            held_out = sum(probas[1:])
+        return probas[0], held_out
+    return _fold_halves(probas, splits, n_samples, n_classes)
 
 
-def _erm_halves(estimator, X, y, classes, held_out_proba, cv, fit_params, random_state):
+def _fold_halves(probas, splits, n_samples, n_classes):
+    """In-sample half: the mean over the fold models that trained on each example;
+    held-out half: the one that held it out. ``probas[k]`` holds fold ``k``'s
+    probabilities on (at least) its training and test rows."""
+    in_sample = np.zeros((n_samples, n_classes))
+    n_models = np.zeros(n_samples)
+    held_out = np.zeros((n_samples, n_classes))
+    for proba, (train, test) in zip(probas, splits):
+        in_sample[train] += proba[train]
+        n_models[train] += 1
+        held_out[test] = proba[test]
+    return in_sample / n_models[:, None], held_out
+
+
+def _erm_halves(
+    estimator, X, y, classes, held_out_proba, cv, in_sample, fit_params, random_state
+):
     """In-sample and held-out probabilities of plain training of a MATClassifier's
     net; the held-out half is its held-out phase."""
     fitted = hasattr(estimator, "held_out_proba_")
@@ -466,7 +544,7 @@ def _erm_halves(estimator, X, y, classes, held_out_proba, cv, fit_params, random
     if fitted and held_out_proba is None:
         if cv is not None:
             raise ValueError(
-                "procedure='erm' reuses the held_out_proba_ of the fitted "
+                "procedure='erm' reuses the held-out phase of the fitted "
                 f"MATClassifier, whose folds are fixed; leave cv=None (got cv={cv!r}) "
                 "or pass an unfitted MATClassifier."
             )
@@ -477,34 +555,60 @@ def _erm_halves(estimator, X, y, classes, held_out_proba, cv, fit_params, random
                 and random_state == estimator.random_state
             ):
                 raise ValueError(
-                    "procedure='erm' reuses the held_out_proba_ of the fitted "
+                    "procedure='erm' reuses the held-out phase of the fitted "
                     "MATClassifier, so its nets' seed is fixed: random_state must be "
                     f"None or its random_state={estimator.random_state!r}; got "
                     f"{random_state!r}. Or pass an unfitted MATClassifier."
                 )
         if not estimator.held_out_estimators_:
             raise ValueError(
-                "procedure='erm' reuses the held_out_proba_ of a fitted MATClassifier, "
+                "procedure='erm' reuses the held-out phase of a fitted MATClassifier, "
                 "but this one was fitted with precomputed held_out_proba: nothing says "
                 "they come from plain training of its net. If they do, pass them to "
-                "memorization_score as held_out_proba=; otherwise pass an unfitted "
-                "MATClassifier."
+                "memorization_score as held_out_proba= (with in_sample='full'); "
+                "otherwise pass an unfitted MATClassifier."
             )
+        if in_sample == "folds":
+            return _fold_nets_halves(estimator, X, classes)
         held_out_proba = estimator.held_out_proba_
     else:
         if cv is not None:
             erm.set_params(cv=cv)
         if random_state is not None:
             erm.set_params(random_state=_seed_from(random_state))
+    if in_sample == "folds":
+        # the held-out phase of a fit here gives both halves (its final net, plain
+        # training on everything, is not used)
+        return _fold_nets_halves(erm.fit(X, y, **fit_params), X, classes)
     # With held_out_proba the MATClassifier skips its held-out phase and only
     # trains the final net, here without a shift: the wrapped net on all of (X, y).
     erm.fit(X, y, held_out_proba=held_out_proba, **fit_params)
-    in_sample = erm.predict_proba(X)
+    in_sample_proba = erm.predict_proba(X)
     if held_out_proba is None:
         held_out_proba = erm.held_out_proba_
-    return np.asarray(in_sample, dtype=np.float64), np.asarray(
+    return np.asarray(in_sample_proba, dtype=np.float64), np.asarray(
         held_out_proba, dtype=np.float64
     )
+
+
+def _fold_nets_halves(mat, X, classes):
+    """Both halves from a fitted MATClassifier's fold nets: each predicts the
+    examples it trained on; the held-out half is its ``held_out_proba_``."""
+    X = validate_data(mat, X, reset=False, dtype=np.float32)
+    n_samples, n_classes = X.shape[0], len(classes)
+    probas, splits = [], []
+    everything = np.arange(n_samples)
+    with torch.random.fork_rng(devices=[]):
+        for model, train in zip(
+            mat.held_out_estimators_, mat.held_out_estimators_samples_
+        ):
+            columns = np.asarray(getattr(model, "classes_", np.arange(n_classes)))
+            proba = np.zeros((n_samples, n_classes))
+            proba[np.ix_(train, columns)] = model.predict_proba(X[train])
+            probas.append(proba)
+            splits.append((train, np.setdiff1d(everything, train)))
+    in_sample, _ = _fold_halves(probas, splits, n_samples, n_classes)
+    return in_sample, np.asarray(mat.held_out_proba_, dtype=np.float64)
 
 
 def _check_matplotlib(caller):
@@ -762,6 +866,7 @@ class MemorizationDisplay:
         name=None,
         group_names=None,
         cv=None,
+        in_sample="folds",
         sample_weight=None,
         params=None,
         n_jobs=None,
@@ -792,7 +897,7 @@ class MemorizationDisplay:
             estimator's class name otherwise.
         group_names : dict or list of str, default=None
             Labels of the groups (see the class).
-        cv, sample_weight, params, n_jobs, random_state
+        cv, in_sample, sample_weight, params, n_jobs, random_state
             Passed to :func:`memorization_score` for every estimator.
         kind : {"violin", "hist"}, default="violin"
         ax : matplotlib Axes, default=None
@@ -829,6 +934,7 @@ class MemorizationDisplay:
                 y,
                 procedure=p,
                 cv=cv,
+                in_sample=in_sample,
                 sample_weight=sample_weight,
                 params=params,
                 n_jobs=n_jobs,

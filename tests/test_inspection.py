@@ -89,12 +89,30 @@ def test_range_shape_and_halves():
     np.testing.assert_allclose(scores, in_sample[rows, y] - held_out[rows, y])
 
 
-def test_halves_are_a_full_fit_and_cross_val_predict():
+def test_halves_are_fold_fits_and_cross_val_predict():
+    """Default: both halves come from the same cv fits (Feldman and Zhang's estimator)."""
     X, y = blobs()
     y[:5] = 1 - y[:5]
     clf = LogisticRegression(C=0.1)
     _, in_sample, held_out = memorization_score(
         clf, X, y, cv=4, random_state=3, return_proba=True
+    )
+    folds = list(StratifiedKFold(4, shuffle=True, random_state=3).split(X, y))
+    trained_on = np.zeros((60, 2))
+    for train, _ in folds:
+        trained_on[train] += clone(clf).fit(X[train], y[train]).predict_proba(X[train])
+    # every example is in the training set of 3 of the 4 fold models
+    np.testing.assert_allclose(in_sample, trained_on / 3)
+    expected = cross_val_predict(clf, X, y, cv=folds, method="predict_proba")
+    np.testing.assert_allclose(held_out, expected)
+
+
+def test_full_in_sample_half_is_one_fit_on_everything():
+    X, y = blobs()
+    y[:5] = 1 - y[:5]
+    clf = LogisticRegression(C=0.1)
+    _, in_sample, held_out = memorization_score(
+        clf, X, y, cv=4, in_sample="full", random_state=3, return_proba=True
     )
     np.testing.assert_allclose(in_sample, clone(clf).fit(X, y).predict_proba(X))
     expected = cross_val_predict(
@@ -105,6 +123,23 @@ def test_halves_are_a_full_fit_and_cross_val_predict():
         method="predict_proba",
     )
     np.testing.assert_allclose(held_out, expected)
+
+
+def test_folds_must_train_every_example_and_hold_it_out_unseen():
+    X, y = blobs()
+    halves = [np.arange(30), np.arange(30, 60)]
+    # 20..39 are in no training set: no model that trained on them
+    partial = [(np.arange(40, 60), halves[0]), (np.arange(20), halves[1])]
+    with pytest.raises(ValueError, match="in no training fold"):
+        memorization_score(LogisticRegression(), X, y, cv=partial)
+    # the "full" in-sample half does not need the folds to train every example
+    memorization_score(LogisticRegression(), X, y, cv=partial, in_sample="full")
+    leaky = [(np.arange(60), halves[0]), (np.arange(60), halves[1])]
+    for in_sample in ["folds", "full"]:
+        with pytest.raises(ValueError, match="trained on examples it holds out"):
+            memorization_score(
+                LogisticRegression(), X, y, cv=leaky, in_sample=in_sample
+            )
 
 
 def test_deterministic_with_random_state_and_global_rng_untouched():
@@ -222,21 +257,38 @@ def test_precomputed_held_out_half():
     y[:5] = 1 - y[:5]
     held_out = cross_val_predict(LogisticRegression(), X, y, method="predict_proba")
     scores, _, reused = memorization_score(
-        LogisticRegression(), X, y, held_out_proba=held_out, return_proba=True
+        LogisticRegression(),
+        X,
+        y,
+        held_out_proba=held_out,
+        in_sample="full",
+        return_proba=True,
     )
     np.testing.assert_array_equal(reused, held_out)
     in_sample = LogisticRegression().fit(X, y).predict_proba(X)
     np.testing.assert_allclose(
         scores, in_sample[np.arange(60), y] - held_out[np.arange(60), y]
     )
+    full = dict(in_sample="full")
     with pytest.raises(ValueError, match="held_out_proba must have shape"):
-        memorization_score(LogisticRegression(), X, y, held_out_proba=held_out[:, :1])
+        memorization_score(
+            LogisticRegression(), X, y, held_out_proba=held_out[:, :1], **full
+        )
     with pytest.raises(ValueError, match="held_out_proba must have shape"):
-        memorization_score(LogisticRegression(), X, y, held_out_proba=held_out[1:])
+        memorization_score(
+            LogisticRegression(), X, y, held_out_proba=held_out[1:], **full
+        )
     with pytest.raises(ValueError, match="sum to 1"):
-        memorization_score(LogisticRegression(), X, y, held_out_proba=held_out * 0.5)
+        memorization_score(
+            LogisticRegression(), X, y, held_out_proba=held_out * 0.5, **full
+        )
     with pytest.raises(ValueError, match="cv is unused"):
-        memorization_score(LogisticRegression(), X, y, cv=3, held_out_proba=held_out)
+        memorization_score(
+            LogisticRegression(), X, y, cv=3, held_out_proba=held_out, **full
+        )
+    # the default in-sample half needs the fold models, which an array lacks
+    with pytest.raises(ValueError, match="in_sample='full'"):
+        memorization_score(LogisticRegression(), X, y, held_out_proba=held_out)
 
 
 @pytest.mark.parametrize(
@@ -247,6 +299,7 @@ def test_precomputed_held_out_half():
         (dict(cv=ShuffleSplit(3, random_state=0)), "partition"),
         (dict(cv=40), "rarest class"),
         (dict(procedure="mat"), "'procedure' parameter"),
+        (dict(in_sample="all"), "'in_sample' parameter"),
         (dict(random_state="zero"), "'random_state' parameter"),
     ],
 )
@@ -278,9 +331,10 @@ def _data():
     return X, y, groups
 
 
+@pytest.mark.parametrize("in_sample", ["folds", "full"])
 @pytest.mark.parametrize("fold_training", ["sequential", "batched"])
-def test_erm_reuse_equals_retraining(fold_training):
-    """Reusing held_out_proba_ gives the score of retraining the wrapped net.
+def test_erm_reuse_equals_retraining(fold_training, in_sample):
+    """Reusing a fitted MATClassifier's held-out phase gives the score of retraining.
 
     The retraining path fits ``MATClassifier(net, shift_strength=0)`` (plain
     training of the same net, with MAT's net construction and seed), or the plain
@@ -292,28 +346,40 @@ def test_erm_reuse_equals_retraining(fold_training):
     net = small_net(max_epochs=10)
     mat = MATClassifier(net, cv=3, random_state=4, fold_training=fold_training)
     mat.fit(X, y)
-    reused, in_sample, held_out = memorization_score(
-        mat, X, y, procedure="erm", return_proba=True
+    reused, in_sample_proba, held_out = memorization_score(
+        mat, X, y, procedure="erm", in_sample=in_sample, return_proba=True
     )
     np.testing.assert_array_equal(held_out, mat.held_out_proba_)
+    if in_sample == "folds":
+        # no fit at all: the fold nets predict the examples they trained on
+        expected = np.zeros_like(in_sample_proba)
+        for model, train in zip(
+            mat.held_out_estimators_, mat.held_out_estimators_samples_
+        ):
+            expected[train] += model.predict_proba(X[train]) / 2
+        np.testing.assert_allclose(in_sample_proba, expected, rtol=1e-6)
 
     # MAT's folds: StratifiedKFold seeded by the first draw of its random_state
     seed = np.random.RandomState(4).randint(np.iinfo(np.int32).max)
     folds = list(StratifiedKFold(3, shuffle=True, random_state=seed).split(X, y))
     erm = MATClassifier(net, cv=3, shift_strength=0, random_state=4)
     retrained, in_sample_2, held_out_2 = memorization_score(
-        erm, X, y, cv=folds, return_proba=True
+        erm, X, y, cv=folds, in_sample=in_sample, return_proba=True
     )
-    np.testing.assert_allclose(in_sample_2, in_sample, atol=1e-6)
+    np.testing.assert_allclose(in_sample_2, in_sample_proba, atol=1e-5)
     np.testing.assert_allclose(held_out_2, held_out, atol=1e-5)
     np.testing.assert_allclose(retrained, reused, atol=1e-5)
     # the same with the plain skorch net, seeded by memorization_score
     plain = small_net(max_epochs=10, module__n_features_in=100 + 2, module__n_classes=2)
-    retrained_plain = memorization_score(plain, X, y, cv=folds, random_state=4)
+    retrained_plain = memorization_score(
+        plain, X, y, cv=folds, in_sample=in_sample, random_state=4
+    )
     np.testing.assert_allclose(retrained_plain, reused, atol=1e-5)
 
     # an unfitted MATClassifier: fitted here, same result
-    unfitted = memorization_score(clone(mat), X, y, procedure="erm")
+    unfitted = memorization_score(
+        clone(mat), X, y, procedure="erm", in_sample=in_sample
+    )
     np.testing.assert_allclose(unfitted, reused, atol=1e-6)
     # its own random_state may be repeated
     memorization_score(mat, X, y, procedure="erm", random_state=4)
@@ -345,12 +411,21 @@ def test_erm_errors():
     precomputed = clone(mat).fit(X, y, held_out_proba=mat.held_out_proba_)
     with pytest.raises(ValueError, match="fitted with precomputed held_out_proba"):
         memorization_score(precomputed, X, y, procedure="erm")
-    # ... which may be passed on explicitly
-    reused = memorization_score(mat, X, y, procedure="erm")
+    # ... which may be passed on explicitly, with an in-sample net fitted on all
+    reused = memorization_score(mat, X, y, procedure="erm", in_sample="full")
     explicit = memorization_score(
-        precomputed, X, y, procedure="erm", held_out_proba=mat.held_out_proba_
+        precomputed,
+        X,
+        y,
+        procedure="erm",
+        held_out_proba=mat.held_out_proba_,
+        in_sample="full",
     )
     np.testing.assert_allclose(explicit, reused)
+    with pytest.raises(ValueError, match="in_sample='full'"):
+        memorization_score(
+            precomputed, X, y, procedure="erm", held_out_proba=mat.held_out_proba_
+        )
 
 
 def test_erm_groups_reach_the_mat_splitter():
@@ -376,7 +451,7 @@ def test_mat_lowers_the_minority_score():
     erm = memorization_score(mat, X, y, procedure="erm")
     mat_scores = memorization_score(mat, X, y, cv=3, random_state=0)
     minority = (groups == 1) | (groups == 2)
-    # measured: 0.61 and 0.31
+    # measured: 0.63 and 0.32 (0.61 and 0.31 with in_sample="full")
     assert erm[minority].mean() > 0.5
     assert mat_scores[minority].mean() < erm[minority].mean() - 0.2
     assert abs(erm[~minority].mean()) < 0.1 and abs(mat_scores[~minority].mean()) < 0.1
@@ -467,6 +542,14 @@ def test_display_from_estimator(pyplot):
     assert display.mean_scores_[0, flipped] == 1.0
     expected = memorization_score(LogisticRegression(), X, y, random_state=0)
     np.testing.assert_allclose(display.scores[1], expected)
+    full = MemorizationDisplay.from_estimator(
+        LogisticRegression(), X, y, in_sample="full", random_state=0
+    )
+    expected = memorization_score(
+        LogisticRegression(), X, y, in_sample="full", random_state=0
+    )
+    np.testing.assert_allclose(full.scores[0], expected)
+    assert not np.allclose(full.scores[0], display.scores[1])
     with pytest.raises(ValueError, match="one per estimator"):
         MemorizationDisplay.from_estimator(
             [LogisticRegression()], X, y, procedure=["estimator", "erm"]
