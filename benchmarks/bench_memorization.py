@@ -1,15 +1,16 @@
 """Memorization scores of ERM and MAT on the Figure-1 data, per group.
 
 Noise std 0.5, the paper's net (bias-free linear 1800 -> 2, full-batch SGD lr 1e-2,
-1000 epochs). For every seed, on the 1000 training examples:
+1000 epochs). For every seed, on the 1000 training examples, both procedures are scored
+on the same 5 training subsets (paired):
 
 - ERM: plain training of the net, the score with ``procedure="erm"`` of a
   ``MATClassifier`` fitted with its defaults (``cv=5, temperature=0.1,
-  shift_strength=1``): the held-out half is its ``held_out_proba_`` (5 fold nets), the
-  in-sample half the net trained on all 1000 examples with the same seed;
+  shift_strength=1``): its 5 fold nets give both halves (each predicts the examples it
+  trained on and its held-out fold); nothing more is trained;
 - MAT: the score of the MAT procedure itself, ``memorization_score(mat, X, y,
-  random_state=seed)``: one MAT fit on all examples and one per fold of a 5-fold
-  ``StratifiedKFold``, each a whole MAT fit (5 fold nets + the shifted final net).
+  cv=folds, random_state=seed)`` on the training subsets of those fold nets: one whole
+  MAT fit per fold (its own 5 fold nets + the shifted final net).
 
 It prints the mean score of the minority (spurious feature disagrees with the label)
 and majority training examples, with the mean in-sample and held-out probability of the
@@ -17,18 +18,25 @@ label behind each, per seed and as mean +- std over the seeds, and the drop of t
 minority score from ERM to MAT. For comparison only, the summary also gives the 0/1
 version of the score (right when trained on, minus right when held out; Feldman's
 definition counts correct predictions, the score here averages the probability of the
-label).
+label). ``--in-sample full`` takes the in-sample half from one more model trained on all
+1000 examples; ``--unpaired`` scores MAT on folds of its own.
 
-Run ``python benchmarks/bench_memorization.py`` (about a minute per seed on one core;
-``--cv 10`` about two).
+Run ``python benchmarks/bench_memorization.py`` (about 45 s per seed on one core).
 
-Measured with one thread, 2026-11-27 (mean +- std over 5 seeds, minority / majority
-score): ERM 0.601 +- 0.011 / 0.009, MAT 0.309 +- 0.014 / 0.033, a drop of the minority
-score of 0.292 +- 0.015 (0.278 to 0.321 per seed; 262 s in all). With ``--cv 10`` (held-out
-models on 90% of the data, less training-set-size effect): ERM 0.577 +- 0.010, MAT
-0.277 +- 0.010, drop 0.300 +- 0.005 (643 s). Behind MAT's residual score: its held-out
-models give the minority's labels 0.67 (ERM's 0.26), while its own net is surer of its
-training minority (0.98) than ERM's (0.86). The 0/1 version drops from 0.91 to 0.17.
+Measured with one thread, 2026-11-27, mean +- std over 5 seeds (minority / majority
+score):
+
+- default (same-size in-sample half, paired folds; 226 s): ERM 0.620 +- 0.011 / 0.011,
+  MAT 0.306 +- 0.018 / 0.051, a drop of the minority score of 0.314 +- 0.010 (0.304 to
+  0.326 per seed);
+- ``--unpaired``: drop 0.306 +- 0.016 (0.293 to 0.335);
+- ``--in-sample full``: ERM 0.601, MAT 0.301, drop 0.301 +- 0.010 (0.290 to 0.313);
+- ``--in-sample full --unpaired`` (the first version of this script): drop 0.292 +-
+  0.015 (0.278 to 0.321); with ``--cv 10`` 0.300 +- 0.005.
+
+Behind MAT's residual score: its held-out models give the minority's labels 0.68 (ERM's
+0.26), while its nets are surer of their training minority (0.98) than ERM's (0.88).
+The 0/1 version drops from 0.91 to 0.13.
 """
 
 import argparse
@@ -37,6 +45,7 @@ import time
 import numpy as np
 import torch
 from bench_early_stopping import figure1_net, figure1_split
+from sklearn.model_selection import StratifiedKFold
 
 from skmat import MATClassifier
 from skmat.inspection import memorization_score
@@ -67,7 +76,20 @@ def main():
         "--cv",
         type=int,
         default=5,
-        help="folds of the score's held-out half (MAT itself keeps cv=5 inside)",
+        help="folds of the score (MAT itself keeps cv=5 inside)",
+    )
+    parser.add_argument(
+        "--in-sample",
+        choices=["folds", "full"],
+        default="folds",
+        help="in-sample half: the fold models that trained on the example (default), "
+        "or one model trained on all of them",
+    )
+    parser.add_argument(
+        "--unpaired",
+        action="store_true",
+        help="score MAT on folds of its own (StratifiedKFold seeded by the seed) "
+        "instead of the training sets that ERM's score uses",
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -82,16 +104,38 @@ def main():
         if args.cv == mat.cv:
             # reuse the held-out phase of a fitted MATClassifier
             mat.fit(X, y)
-            erm = memorization_score(mat, X, y, procedure="erm", return_proba=True)
+            erm = memorization_score(
+                mat, X, y, procedure="erm", in_sample=args.in_sample, return_proba=True
+            )
+            # the training sets of its fold nets, to score MAT on the same ones
+            folds = [
+                (train, np.setdiff1d(np.arange(len(y)), train))
+                for train in mat.held_out_estimators_samples_
+            ]
         else:
             # an unfitted one runs its held-out phase with the score's folds
+            folds = list(
+                StratifiedKFold(args.cv, shuffle=True, random_state=seed).split(X, y)
+            )
             erm = memorization_score(
-                mat, X, y, procedure="erm", cv=args.cv, return_proba=True
+                mat,
+                X,
+                y,
+                procedure="erm",
+                cv=folds,
+                in_sample=args.in_sample,
+                return_proba=True,
             )
         erm_seconds = time.perf_counter() - start
         start = time.perf_counter()
         mat_scores = memorization_score(
-            mat, X, y, cv=args.cv, random_state=seed, return_proba=True
+            mat,
+            X,
+            y,
+            cv=args.cv if args.unpaired else folds,
+            in_sample=args.in_sample,
+            random_state=seed,
+            return_proba=True,
         )
         mat_seconds = time.perf_counter() - start
         line = [f"seed {seed}"]
@@ -108,7 +152,9 @@ def main():
         print("  ".join(line), flush=True)
 
     print(
-        f"\nnoise std {args.noise_std}, score cv={args.cv}, {args.seeds} seeds, "
+        f"\nnoise std {args.noise_std}, score cv={args.cv}, "
+        f"in_sample={args.in_sample!r}, {'un' if args.unpaired else ''}paired "
+        f"folds, {args.seeds} seeds, "
         "mean +- std over seeds "
         f"({time.perf_counter() - start_all:.0f}s in all):"
     )
