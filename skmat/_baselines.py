@@ -13,7 +13,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import HeldOutNetClassifier, shared_docstring
+from ._base import HeldOutNetClassifier, TrainingExtras, inferred_group_ids
+from ._docstrings import fill_docstring
 
 
 def _combine_weights(weights, sample_weight):
@@ -21,7 +22,17 @@ def _combine_weights(weights, sample_weight):
     return weights if sample_weight is None else weights * sample_weight
 
 
-@shared_docstring
+@fill_docstring(
+    held_out_estimator="""\
+    held_out_estimator : estimator, torch.nn.Module subclass or instance, default=None
+        The first model; ``None`` means ``estimator``. Any scikit-learn classifier
+        with ``predict_proba`` works here (not with ``held_out='xrm'``).""",
+    held_out="""\
+    held_out : {"kfold", "xrm", "in_sample"}, default="kfold"
+        How the first model's predictions are made: ``"kfold"`` and ``"xrm"`` as in
+        :class:`~skmat.MATClassifier` (held-out), ``"in_sample"`` by one model
+        trained on the whole training set (JTT as published).""",
+)
 class JTTClassifier(HeldOutNetClassifier):
     """Just Train Twice (JTT): retrain with the examples a first model gets wrong
     up-weighted.
@@ -42,21 +53,12 @@ class JTTClassifier(HeldOutNetClassifier):
     upweight : float, default=20.0
         Loss weight of the error set's examples, ``>= 1`` (the others weigh 1); the
         paper tunes it on validation worst-group accuracy, from about 5 to 100.
-    cv : int, cross-validation generator or iterable, default=5
-        Folds of the held-out phase; anything :func:`~sklearn.model_selection.check_cv`
-        accepts. An int gives stratified, shuffled folds seeded from ``random_state``.
-        The test folds must partition the training set.
-    held_out_estimator : estimator, torch.nn.Module subclass or instance, default=None
-        The first model; ``None`` means ``estimator``. Any scikit-learn classifier
-        with ``predict_proba`` works here (not with ``held_out='xrm'``).
-    held_out : {"kfold", "xrm", "in_sample"}, default="kfold"
-        How the first model's predictions are made: ``"kfold"`` and ``"xrm"`` as in
-        :class:`~skmat.MATClassifier` (held-out), ``"in_sample"`` by one model
-        trained on the whole training set (JTT as published).
-    fold_training : {"auto", "batched", "sequential"}, default="auto"
-        How the fold nets train (``held_out="kfold"``), as in
-        :class:`~skmat.MATClassifier`.
-    {common_parameters}
+    {cv}
+    {held_out_estimator}
+    {held_out}
+    {fold_training}
+    {early_stopping}
+    {runtime}
 
     Attributes
     ----------
@@ -123,14 +125,17 @@ class JTTClassifier(HeldOutNetClassifier):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _training_extras(self, X, y_encoded, sample_weight, groups, held_out_proba):
-        self.error_set_ = held_out_proba.argmax(axis=1) != y_encoded
-        weights = np.where(self.error_set_, self.upweight, 1.0)
+    def _training_extras(self, y_encoded, sample_weight, groups, held_out_proba):
+        error_set = held_out_proba.argmax(axis=1) != y_encoded
+        weights = np.where(error_set, self.upweight, 1.0)
         self._log(
-            f"error set: {self.error_set_.sum()} of {len(X)} examples, up-weighted "
+            f"error set: {error_set.sum()} of {len(y_encoded)} examples, up-weighted "
             f"{self.upweight:g}x"
         )
-        return dict(sample_weight=_combine_weights(weights, sample_weight)), {}
+        return TrainingExtras(
+            sample_weight=_combine_weights(weights, sample_weight),
+            attributes=dict(error_set_=error_set),
+        )
 
 
 class _GroupMethod(HeldOutNetClassifier):
@@ -139,13 +144,21 @@ class _GroupMethod(HeldOutNetClassifier):
     def _needs_held_out(self, groups):
         return groups is None
 
-    def _group_ids(self, groups):
-        """Integer ids (0 .. n_groups - 1) of the given or inferred groups; sets
-        ``groups_`` (the group labels) and ``groups_inferred_``."""
-        self.groups_inferred_ = groups is None
-        source = self.inferred_groups_ if groups is None else groups
-        self.groups_, ids = np.unique(source, return_inverse=True)
-        return ids.astype(np.int64)
+    @staticmethod
+    def _training_groups(y_encoded, groups, held_out_proba):
+        """The group labels (sorted), the integer id (0 .. n_groups - 1) of every
+        example's group, and the attributes that say which groups they are: the
+        given ones, or inferred from the held-out mistakes when there are none."""
+        if groups is None:
+            groups = inferred_group_ids(
+                y_encoded, held_out_proba.argmax(axis=1) != y_encoded
+            )
+            inferred = True
+        else:
+            inferred = False
+        labels, ids = np.unique(groups, return_inverse=True)
+        attributes = dict(groups_=labels, groups_inferred_=inferred)
+        return ids.astype(np.int64), attributes
 
 
 _GROUP_PARAMETERS_DOC = """\
@@ -172,16 +185,9 @@ inferred_groups_
         As in :class:`~skmat.MATClassifier`; only when the groups were inferred."""
 
 
-def _group_docstring(cls):
-    """Class decorator: fill the group methods' shared parameters and attributes."""
-    cls.__doc__ = cls.__doc__.replace(
-        "    {group_parameters}", _GROUP_PARAMETERS_DOC
-    ).replace("    {group_attributes}", _GROUP_ATTRIBUTES_DOC)
-    return cls
-
-
-@shared_docstring
-@_group_docstring
+@fill_docstring(
+    group_parameters=_GROUP_PARAMETERS_DOC, group_attributes=_GROUP_ATTRIBUTES_DOC
+)
 class GroupDROClassifier(_GroupMethod):
     """Group distributionally robust optimisation (Group DRO) of a neural net.
 
@@ -205,7 +211,8 @@ class GroupDROClassifier(_GroupMethod):
     eta : float, default=0.01
         Step size of the group weights, ``> 0`` (the paper's default 0.01).
     {group_parameters}
-    {common_parameters}
+    {early_stopping}
+    {runtime}
 
     Attributes
     ----------
@@ -274,17 +281,23 @@ class GroupDROClassifier(_GroupMethod):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _training_extras(self, X, y_encoded, sample_weight, groups, held_out_proba):
-        ids = self._group_ids(groups)
-        net_params = dict(group_step_size=self.eta, n_groups=len(self.groups_))
-        return dict(groups=ids, sample_weight=sample_weight), net_params
+    def _training_extras(self, y_encoded, sample_weight, groups, held_out_proba):
+        ids, attributes = self._training_groups(y_encoded, groups, held_out_proba)
+        n_groups = len(attributes["groups_"])
+        return TrainingExtras(
+            groups=ids,
+            sample_weight=sample_weight,
+            net_params=dict(group_step_size=self.eta, n_groups=n_groups),
+            attributes=attributes,
+        )
 
-    def _after_final_fit(self):
-        self.group_weights_ = self.estimator_.group_weights_.cpu().numpy()
+    def _final_attributes(self, estimator):
+        return dict(group_weights_=estimator.group_weights_.cpu().numpy())
 
 
-@shared_docstring
-@_group_docstring
+@fill_docstring(
+    group_parameters=_GROUP_PARAMETERS_DOC, group_attributes=_GROUP_ATTRIBUTES_DOC
+)
 class GroupBalancedClassifier(_GroupMethod):
     """Group-balanced reweighting: every group weighs the same in the loss.
 
@@ -299,7 +312,8 @@ class GroupBalancedClassifier(_GroupMethod):
     ----------
     {estimator}
     {group_parameters}
-    {common_parameters}
+    {early_stopping}
+    {runtime}
 
     Attributes
     ----------
@@ -363,13 +377,15 @@ class GroupBalancedClassifier(_GroupMethod):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _training_extras(self, X, y_encoded, sample_weight, groups, held_out_proba):
-        ids = self._group_ids(groups)
-        weight = np.ones(len(X)) if sample_weight is None else sample_weight
+    def _training_extras(self, y_encoded, sample_weight, groups, held_out_proba):
+        ids, attributes = self._training_groups(y_encoded, groups, held_out_proba)
+        weight = np.ones(len(ids)) if sample_weight is None else sample_weight
         mass = np.bincount(ids, weights=weight)
         # a group whose examples all weigh 0 keeps weight 0
-        self.group_weights_ = np.divide(
+        group_weights = np.divide(
             mass.sum(), len(mass) * mass, out=np.zeros_like(mass), where=mass > 0
         )
-        weights = self.group_weights_[ids]
-        return dict(sample_weight=_combine_weights(weights, sample_weight)), {}
+        return TrainingExtras(
+            sample_weight=_combine_weights(group_weights[ids], sample_weight),
+            attributes=dict(attributes, group_weights_=group_weights),
+        )

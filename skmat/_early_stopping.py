@@ -4,10 +4,10 @@ callback)."""
 from copy import deepcopy
 
 import numpy as np
-import torch
 from skorch.callbacks import Callback
 
-from ._net import _rng_devices, net_logits
+from ._net import net_logits
+from ._random import forked_torch_rng
 
 #: History keys: validation worst-group and average accuracy, one value per epoch.
 VALID_SCORE_KEY = "valid_worst_group_accuracy"
@@ -24,8 +24,10 @@ class WorstGroupEarlyStopping(Callback):
 
     Parameters
     ----------
-    X, y : ndarray
-        Validation inputs and encoded labels (never trained on).
+    X : NetInput
+        Validation inputs (never trained on).
+    y : ndarray
+        Their encoded labels.
     groups : ndarray
         Group of each validation example.
     sample_weight : ndarray or None
@@ -51,7 +53,7 @@ class WorstGroupEarlyStopping(Callback):
 
         # torch's DataLoader draws a seed from the global RNG even to predict: fork
         # it, so that scoring leaves the training run exactly as it would be without.
-        with torch.random.fork_rng(devices=_rng_devices(net.device)):
+        with forked_torch_rng(net.device):
             predicted = net_logits(net, self.X).argmax(axis=1)
         score = worst_group_accuracy(
             self.y, predicted, groups=self.groups, sample_weight=self.sample_weight

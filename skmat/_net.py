@@ -11,16 +11,12 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from skorch import NeuralNetClassifier
-from skorch.helper import SliceDict
+from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import to_tensor
 
+from ._data import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset, module_arguments
 from ._loader import InMemoryDataLoader
-
-# Keys of the skorch.helper.SliceDict that carries the per-example extras alongside X.
-INPUT_KEY = "X"
-SHIFT_KEY = "logit_shift"
-WEIGHT_KEY = "sample_weight"
-GROUP_KEY = "groups"
+from ._random import forked_torch_rng
 
 #: Defaults of the NeuralNetClassifier that wraps a bare torch module: those of
 #: scikit-learn's MLPClassifier (Adam, lr 1e-3, 200 epochs, batches of 200).
@@ -38,7 +34,8 @@ MODULE_NET_DEFAULTS = dict(
 
 
 @contextmanager
-def _reduction(criterion, reduction):
+def criterion_reduction(criterion, reduction):
+    """Run a block with ``criterion.reduction`` set to ``reduction``."""
     previous = criterion.reduction
     criterion.reduction = reduction
     try:
@@ -47,22 +44,15 @@ def _reduction(criterion, reduction):
         criterion.reduction = previous
 
 
-def _rng_devices(device):
-    """CUDA devices whose RNG state ``fork_rng`` must restore for a net on ``device``."""
-    device = torch.device(device if device is not None else "cpu")
-    if device.type != "cuda" or not torch.cuda.is_available():
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]
-
-
 class LogitShiftMixin:
     """Adds skmat's per-example training rule to a skorch ``NeuralNetClassifier``
     (sub)class; MAT, JTT, Group DRO and group reweighting are uses of it.
 
-    * ``X`` may be a ``SliceDict`` with the input under ``"X"``, and optionally a
-      per-example ``"logit_shift"`` (n_samples, n_classes), ``"sample_weight"`` and
-      integer ``"groups"`` (0 .. n_groups - 1); only the input reaches
-      ``module.forward``.
+    * A batch's ``X`` may be a dict (as :class:`skmat._data.RowDataset` makes it)
+      holding the input (under ``"X"``, or a dict input's own keys) and the
+      per-example extras: a logit shift (n_samples, n_classes), a weight and an
+      integer group (0 .. n_groups - 1); only the input reaches ``module.forward``.
+      Plain arrays, tensors and dicts work as in skorch.
     * While training, the loss of example ``i`` is ``CE(f(x_i) + logit_shift_i,
       y_i)``; for an ``NLLLoss`` module (probability outputs) the shift is added to
       ``log(p)``. Validation and prediction use ``f(x)`` alone.
@@ -89,17 +79,15 @@ class LogitShiftMixin:
     def fit(self, X, y=None, **fit_params):
         if not self.warm_start:
             self.group_weights_ = None
-        with torch.random.fork_rng(devices=_rng_devices(self.device)):
-            if self.random_state is not None:
-                torch.manual_seed(self.random_state)
+        with forked_torch_rng(self.device, seed=self.random_state):
             return super().fit(X, y, **fit_params)
 
     def infer(self, x, **fit_params):
-        if isinstance(x, Mapping) and INPUT_KEY in x:
-            x = x[INPUT_KEY]
-        return super().infer(x, **fit_params)
+        return super().infer(module_arguments(x), **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(y_pred, tuple):  # a module's extra outputs: the first one counts
+            y_pred = y_pred[0]
         extras = X if isinstance(X, Mapping) else {}
         shift, weight = extras.get(SHIFT_KEY), extras.get(WEIGHT_KEY)
         groups = extras.get(GROUP_KEY) if self.group_step_size is not None else None
@@ -113,7 +101,7 @@ class LogitShiftMixin:
         robust = training and groups is not None
         if weight is None and not robust:
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        with _reduction(self.criterion_, "none"):
+        with criterion_reduction(self.criterion_, "none"):
             per_example = super().get_loss(y_pred, y_true, X=X, training=training)
         if weight is None:
             weight = torch.ones_like(per_example)
@@ -173,19 +161,6 @@ def _new_shifted_net(base):
     return cls.__new__(cls)
 
 
-def net_inputs(X, *, logit_shift=None, sample_weight=None, groups=None):
-    """The ``SliceDict`` a shifted net trains on: ``X`` plus the per-example extras."""
-    inputs = SliceDict(**{INPUT_KEY: X})
-    for key, value in [
-        (SHIFT_KEY, logit_shift),
-        (WEIGHT_KEY, sample_weight),
-        (GROUP_KEY, groups),
-    ]:
-        if value is not None:
-            inputs[key] = value
-    return inputs
-
-
 def supported_criterion(criterion):
     """Whether a skorch ``criterion`` parameter is one MAT knows how to shift."""
     criterion_class = criterion if isinstance(criterion, type) else type(criterion)
@@ -225,6 +200,15 @@ def make_shifted_net(
             f"returns logits) or torch.nn.NLLLoss (module returns probabilities); got "
             f"{params['criterion']!r}."
         )
+    dataset = params.get("dataset", SkorchDataset)
+    if dataset is not SkorchDataset:
+        raise ValueError(
+            f"{param_name} has dataset={dataset!r}; skmat builds the datasets of its "
+            "nets itself (their rows carry the per-example extras), so leave the "
+            "net's dataset at skorch's default and pass the data as X: arrays, "
+            "tensors, a dict of them, or a torch Dataset (skorch.helper.SliceDataset)."
+        )
+    check_device(params.get("device"), param_name)
     params.update(
         classes=np.arange(n_classes),
         verbose=int(verbose),
@@ -237,13 +221,35 @@ def make_shifted_net(
         accepted = inspect.signature(module).parameters
         for name, value in [("n_features_in", n_features), ("n_classes", n_classes)]:
             if name in accepted and f"module__{name}" not in params:
+                if value is None:
+                    raise ValueError(
+                        f"The module class of {param_name} takes {name}, which skmat "
+                        "fills in only for 2-D tables (their number of columns); for "
+                        f"this input set it yourself (module__{name}=...)."
+                    )
                 params[f"module__{name}"] = value
     return net_class(**params)
 
 
-def net_logits(net, X):
-    """Logits of a fitted shifted net on plain input ``X``, as float64 numpy."""
-    output = net.forward(X, training=False)
+def check_device(device, param_name):
+    """Raise a ValueError naming the device when torch cannot use it here."""
+    if device is None:
+        return
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError, ValueError) as exc:
+        available = "available" if torch.cuda.is_available() else "not available"
+        raise ValueError(
+            f"{param_name} has device={device!r}, which torch cannot use on this "
+            f"machine (CUDA is {available}): {exc}. Use device='cpu', or a device "
+            "that this machine has."
+        ) from exc
+
+
+def net_logits(net, inputs):
+    """Logits of a fitted shifted net on a :class:`~skmat._data.NetInput`, as
+    float64 numpy (log-probabilities for an ``NLLLoss`` module)."""
+    output = net.forward(RowDataset(inputs), training=False)
     if isinstance(output, tuple):
         output = output[0]
     output = output.detach().to("cpu", torch.float64)
@@ -252,24 +258,52 @@ def net_logits(net, X):
     return output.numpy()
 
 
-def check_net_output(net, X, n_classes, param_name):
-    """Run an unfitted copy of ``net`` on two rows of ``X``; raise a clear error when
-    its module does not take ``X`` or does not return one value per class."""
+def probe_net(net, inputs, n_classes, param_name):
+    """An initialized copy of ``net`` that has run on two rows of ``inputs`` (so
+    lazy modules have their parameters); raise a clear error when its module does
+    not take the input or does not return one value (or, for ``NLLLoss``, one
+    probability) per class."""
     probe = clone(net)
-    with torch.random.fork_rng(devices=_rng_devices(probe.device)):
+    with forked_torch_rng(probe.device):
         try:
-            output = probe.initialize().forward(X[:2])
+            output = probe.initialize().forward(
+                RowDataset(inputs.take([0, 1][: len(inputs)]))
+            )
         except Exception as exc:  # the module's own error, re-raised with context
             raise ValueError(
-                f"The module of {param_name} fails on input with {X.shape[1]} features: "
-                f"{exc}"
+                f"The module of {param_name} fails on {inputs.describe()}: "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
     if isinstance(output, tuple):
         output = output[0]
-    if output.ndim != 2 or output.shape[1] != n_classes:
-        n_rows = len(X[:2])
-        raise ValueError(
-            f"The module of {param_name} returns shape {tuple(output.shape)} for {n_rows} "
-            f"examples; it must output one value per class, ({n_rows}, {n_classes}) "
-            "(a module class may take an n_classes argument, which skmat fills in)."
+    n_rows = min(2, len(inputs))
+    if not torch.is_tensor(output) or output.ndim != 2 or output.shape[1] != n_classes:
+        shape = (
+            tuple(output.shape) if torch.is_tensor(output) else type(output).__name__
         )
+        raise ValueError(
+            f"The module of {param_name} returns {shape} for {n_rows} examples; it "
+            f"must output one value per class, shape ({n_rows}, {n_classes}) (a module "
+            "class may take an n_classes argument, which skmat fills in)."
+        )
+    if isinstance(probe.criterion_, torch.nn.NLLLoss):
+        output = output.detach().double()
+        if (
+            not bool(torch.isfinite(output).all())
+            or bool((output < 0).any())
+            or not torch.allclose(
+                output.sum(1), torch.ones(n_rows, dtype=output.dtype), atol=1e-3
+            )
+        ):
+            raise ValueError(
+                f"The criterion of {param_name} is NLLLoss (skorch's default), which "
+                "takes probabilities, but its module returns values that are not "
+                "(negative, or rows that do not sum to 1). For a module that returns "
+                "logits, set criterion=torch.nn.CrossEntropyLoss."
+            )
+    return probe
+
+
+def n_parameters(module):
+    """Number of parameters of an initialized module."""
+    return sum(p.numel() for p in module.parameters())

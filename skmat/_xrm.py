@@ -1,4 +1,5 @@
-"""Held-out predictions from XRM's twin nets (METHOD.md, step 1, the paper's choice).
+"""Held-out predictions from XRM's twin nets (the held-out phase MAT's paper uses,
+Bayat et al., ICLR 2025, Section 3).
 
 Cross-risk minimization (XRM; Pezeshki, Bouchacourt, Ibrahim, Ballas, Vincent and
 Lopez-Paz, "Discovering environments with XRM", ICML 2024, arXiv 2309.16748) trains
@@ -9,32 +10,35 @@ the other twin, which never trains on it, with probability
 twin is fed its sibling's confident opinion, so an example the held-out twin
 confidently gets "wrong" (an exception to the majority pattern) is relabelled
 instead of memorized. At the end, each example's held-out logits are those of the
-twin that did not train on it; MAT (Bayat et al., ICLR 2025) uses them in place of
-k-fold out-of-fold predictions.
+twin that did not train on it; MAT uses them in place of k-fold out-of-fold
+predictions.
 
 Design
 ------
 * **Halves.** One split, stratified by label and seeded: the examples of each class
   are shuffled and dealt alternately to the twins, so the halves differ in size by
   at most one example, and so does each class's share.
-* **Training.** Both twins train as one stacked ``torch.func`` model
-  (:func:`skmat._batched.train_stacked`, the machinery of the batched k-fold
-  fits): each twin is a clone of the net template with its own seed (own initial
-  weights, own batch order), runs ``max_epochs`` epochs over its own half with the
-  net's batch size, criterion and optimizer, and both step in lockstep. Nets that
-  cannot be batched (:func:`skmat._batched.batching_obstacle`) raise a
-  ``ValueError``: lockstep flipping needs control over every step, which a skorch
-  ``fit`` does not give.
+* **Training.** Each twin is a clone of the net template with its own seed (own
+  initial weights, own batch order) and runs ``max_epochs`` epochs over its own half
+  with the net's batch size, criterion and optimizer; the twins step in lockstep.
+  Two engines give the same twins up to float rounding: one stacked ``torch.func``
+  model (:func:`skmat._stacked.train_stacked`, the machinery of the batched k-fold
+  fits) when the net allows it (:func:`skmat._batching.batching_obstacle`), and
+  otherwise two skorch nets whose fit loops run step by step in turn
+  (:func:`skmat._lockstep.train_lockstep`: BatchNorm, Dropout, callbacks, any
+  optimizer), each on its own random stream.
 * **Flip timing.** At every step, for the batch each twin is about to train on, the
   other twin predicts that batch with its current weights (before the step's
-  update) and the flips are drawn; the step itself trains on the labels as they
+  update; in eval mode, so Dropout is off and BatchNorm uses its running
+  statistics) and the flips are drawn; the step itself trains on the labels as they
   were before these flips, which are used from the next step on. This is the
   reference implementation's order (its ``update`` trains, then flips the trained
   batch from the same forward pass). Only the examples of the batches just trained
   are flipped, not the whole training set: with full-batch training (``batch_size
   = -1``) this is the whole set at every step; with minibatches every example is
   revisited once per epoch. It costs one gradient-free forward of both twins per
-  step.
+  step. When one twin has taken all its steps, its final weights predict the other
+  one's remaining batches.
 * **Current labels.** A flip replaces the *current* working label, which may have
   been flipped before, and may set it back to the original label; an example that
   is not drawn keeps its current label.
@@ -52,29 +56,26 @@ net would.
 
 import numpy as np
 import torch
-from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.utils import check_random_state
-from torch.func import functional_call
 
-from ._batched import (
-    _device,
-    _FoldBatches,
-    _Gather,
-    _initialized,
-    batching_obstacle,
+from ._data import ROW_KEY, WEIGHT_KEY, RowDataset
+from ._lockstep import train_lockstep
+from ._random import MAX_SEED, forked_torch_rng
+from ._stacked import (
+    RowSchedule,
+    StackedRows,
+    has_lazy_parameters,
+    initialized_net,
+    net_device,
     train_stacked,
 )
-from ._net import net_logits
 
 __all__ = [
     "fit_xrm_twins",
     "xrm_flip_labels",
     "xrm_flip_probability",
-    "xrm_infer_misclassified",
 ]
-
-_MAX_SEED = np.iinfo(np.int32).max
 
 
 def xrm_flip_probability(proba):
@@ -148,63 +149,121 @@ def _as_proba(output, criterion):
 
 
 class _Flipper:
-    """The ``before_step`` hook of :func:`skmat._batched.train_stacked` that flips the
-    working labels of the batches about to be trained on."""
+    """Flips the working labels of the batches the twins are about to train on:
+    ``flipper(models, batches, outputs)``, with for each twin in ``models`` its
+    batch (rows) and the other twin's output on it."""
 
     def __init__(self, labels, criterion, generator):
-        self.labels = labels  # the gather's label tensor, updated in place
+        self.labels = labels  # a tensor on the generator's device, updated in place
         self.criterion = criterion
         self.generator = generator
-        self.n_flips = 0
 
-    def _held_out_outputs(self, step):
-        """Row r: the other twin's output on the batch of the model in row r."""
-        if len(step.active) == 2:
-            # Each twin on the other's batch, rows swapped back.
-            return step.forward(step.params, step.x.flip(0)).flip(0)
-        # One twin finished its steps first: the other one's batches are predicted
-        # by the finished twin's final weights.
-        (model,) = step.active
-        params, _ = step.finished[1 - model]
-        return functional_call(step.module, params, (step.x[0],)).unsqueeze(0)
-
-    def __call__(self, step):
+    def __call__(self, models, batches, outputs):
         with torch.no_grad():
-            outputs = self._held_out_outputs(step)
-            for row, batch in enumerate(step.batches):
-                proba = _as_proba(outputs[row, : len(batch)], self.criterion)
+            for batch, output in zip(batches, outputs):
+                proba = _as_proba(output[: len(batch)], self.criterion)
                 index = torch.as_tensor(batch, device=self.labels.device)
                 current = self.labels[index]
-                flipped = xrm_flip_labels(current, proba, self.generator)
-                self.n_flips += int((flipped != current).sum())
-                self.labels[index] = flipped
+                self.labels[index] = xrm_flip_labels(current, proba, self.generator)
 
 
-def _fit_twins(net, X, y, halves, seeds, *, sample_weight=None, flip_seed=None):
+def _leaves(x, function):
+    """``function`` applied to a batch's tensor, or to each tensor of a dict input."""
+    if isinstance(x, dict):
+        return {key: function(value) for key, value in x.items()}
+    return function(x)
+
+
+def _stacked_flips(flipper):
+    """The ``before_step`` hook of :func:`skmat._stacked.train_stacked`."""
+
+    def before_step(step):
+        with torch.no_grad():
+            if len(step.active) == 2:
+                # Each twin on the other's batch, rows swapped back.
+                swapped = _leaves(step.x, lambda value: value.flip(0))
+                outputs = step.forward(step.params, swapped).flip(0)
+            else:
+                # One twin took all its steps: its final weights predict the other's
+                # batches.
+                (model,) = step.active
+                params, _ = step.finished[1 - model]
+                x = _leaves(step.x, lambda value: value[0])
+                outputs = step.forward_one(params, x).unsqueeze(0)
+        flipper(step.active, step.batches, outputs)
+
+    return before_step
+
+
+def _lockstep_flips(twins, flipper, working):
+    """The ``before_step`` hook of :func:`skmat._lockstep.train_lockstep`; the flips
+    are copied to ``working``, the labels the twins' datasets read."""
+
+    def before_step(active, batches):
+        rows, outputs = [], []
+        for model, (features, _) in zip(active, batches):
+            other = twins[1 - model]
+            with forked_torch_rng(other.device):
+                outputs.append(other.evaluation_step((features, None)))
+            rows.append(np.asarray(features[ROW_KEY]))
+        flipper(active, rows, outputs)
+        for batch in rows:
+            index = torch.as_tensor(batch, device=flipper.labels.device)
+            working[batch] = flipper.labels[index].cpu().numpy()
+
+    return before_step
+
+
+def _fit_twins(
+    net, inputs, y, halves, seeds, *, batched, sample_weight=None, flip_seed=None
+):
     """Train the twins of ``net`` on ``halves``; no flips when ``flip_seed`` is None
-    (then each twin is the fold net that :func:`fit_batched_folds` would give)."""
-    twins, schedules = [], []
-    for half, seed in zip(halves, seeds):
-        twin = clone(net).set_params(random_state=seed)
-        twin, state = _initialized(twin)
+    (then each twin is the net its own ``fit`` on its half gives)."""
+    twins, streams = [], []
+    for seed in seeds:
+        twin, stream = initialized_net(clone(net).set_params(random_state=seed))
         twins.append(twin)
-        schedules.append(_FoldBatches(twin, state, half, twin.max_epochs))
-    device = _device(twins[0])
-    # A copy: the gather may share memory with its labels, which flips overwrite.
-    gather = _Gather(X, np.array(y, dtype=np.int64), sample_weight, device)
+        streams.append(stream)
+    device = net_device(twins[0])
+    labels = torch.as_tensor(np.array(y, dtype=np.int64)).to(device)
     flipper = None
     if flip_seed is not None:
         generator = torch.Generator(device=device)
         generator.manual_seed(int(flip_seed))
-        flipper = _Flipper(gather.y, twins[0].criterion_, generator)
-    train_stacked(twins, schedules, gather, before_step=flipper)
-    labels = gather.y.cpu().numpy()
+        flipper = _Flipper(labels, twins[0].criterion_, generator)
+    if batched:
+        schedules = [
+            RowSchedule(twin, stream, half, twin.max_epochs)
+            for twin, stream, half in zip(twins, streams, halves)
+        ]
+        if has_lazy_parameters(twins[0].module_):
+            for twin, schedule in zip(twins, schedules):
+                schedule.initialize_lazy(twin, inputs)
+        gather = StackedRows(inputs, labels, sample_weight, device)
+        train_stacked(
+            twins,
+            schedules,
+            gather,
+            before_step=None if flipper is None else _stacked_flips(flipper),
+        )
+        final = labels.cpu().numpy()
+    else:
+        working = labels.cpu().numpy()
+        extras = {ROW_KEY: np.arange(len(working))}
+        if sample_weight is not None:
+            extras[WEIGHT_KEY] = np.asarray(sample_weight)
+        datasets = [RowDataset(inputs, working, extras, rows=half) for half in halves]
+        hook = None if flipper is None else _lockstep_flips(twins, flipper, working)
+        train_lockstep(
+            twins, streams, datasets, [y[half] for half in halves], before_step=hook
+        )
+        final = working
     for twin, half in zip(twins, halves):
-        twin.working_labels_ = labels[half].copy()
+        twin.working_labels_ = final[half].copy()
     return twins
 
 
-def fit_xrm_twins(net, X, y, *, sample_weight=None, random_state=None):
+def fit_xrm_twins(net, inputs, y, *, batched, sample_weight=None, random_state=None):
     """Train XRM's two twin nets and return the held-out probabilities they give.
 
     Parameters
@@ -214,12 +273,15 @@ def fit_xrm_twins(net, X, y, *, sample_weight=None, random_state=None):
         not modified. Its ``max_epochs``, ``batch_size``, optimizer, criterion and
         loaders define each twin's training, as for a k-fold held-out net; its
         ``random_state`` is replaced by a seed per twin drawn from
-        ``random_state``. :func:`skmat._batched.batching_obstacle` must return
-        ``None`` for it.
-    X : ndarray of shape (n_samples, n_features)
-        Input, float32.
+        ``random_state``.
+    inputs : NetInput
+        The training input.
     y : ndarray of shape (n_samples,)
         Encoded labels (int64, ``0 .. n_classes - 1``).
+    batched : bool
+        Train the twins as one stacked model (the net must allow it:
+        :func:`skmat._batching.batching_obstacle`), or as two skorch nets in
+        lockstep. Both give the same twins up to float rounding.
     sample_weight : ndarray of shape (n_samples,), default=None
         Per-example weights of the twins' losses.
     random_state : int, RandomState instance or None, default=None
@@ -229,76 +291,37 @@ def fit_xrm_twins(net, X, y, *, sample_weight=None, random_state=None):
     -------
     twins : list of 2 skorch NeuralNetClassifier
         Fitted clones of ``net`` (weights, optimizer state and one history row
-        per epoch, as :func:`skmat._batched.fit_batched_folds` returns them).
-        ``twins[j].working_labels_`` holds the final working labels of
+        per epoch). ``twins[j].working_labels_`` holds the final working labels of
         ``halves[j]``; where they differ from ``y`` the twins flipped the label.
     halves : list of 2 ndarray of int
         The sorted indices of the examples each twin trained on; together a
         partition of ``range(n_samples)``.
-    held_out_proba : ndarray of shape (n_samples, n_classes)
-        Float64; row i is the softmax of the final logits of the twin that did
-        not train on example i.
 
     Raises
     ------
     ValueError
-        If ``net`` cannot be trained as a stacked model (the reason is named), or
-        there are fewer than two examples.
+        If there are fewer than two examples.
 
     References
     ----------
     Pezeshki, Bouchacourt, Ibrahim, Ballas, Vincent and Lopez-Paz, "Discovering
     environments with XRM", ICML 2024 (arXiv 2309.16748).
     """
-    X = np.asarray(X)
     y = np.asarray(y, dtype=np.int64)
-    if len(X) < 2:
-        raise ValueError(f"XRM needs at least 2 examples (one per twin); got {len(X)}.")
-    reason = batching_obstacle(net, X)
-    if reason is not None:
-        raise ValueError(
-            "held_out='xrm' trains the two twin nets in lockstep as one batched "
-            f"model, which needs a batchable net; this one is not: {reason}."
-        )
+    if len(y) < 2:
+        raise ValueError(f"XRM needs at least 2 examples (one per twin); got {len(y)}.")
     rng = check_random_state(random_state)
     halves = _halves(y, rng)
-    seeds = [int(seed) for seed in rng.randint(_MAX_SEED, size=2)]
-    flip_seed = int(rng.randint(_MAX_SEED))
+    seeds = [int(seed) for seed in rng.randint(MAX_SEED, size=2)]
+    flip_seed = int(rng.randint(MAX_SEED))
     twins = _fit_twins(
-        net, X, y, halves, seeds, sample_weight=sample_weight, flip_seed=flip_seed
+        net,
+        inputs,
+        y,
+        halves,
+        seeds,
+        batched=batched,
+        sample_weight=sample_weight,
+        flip_seed=flip_seed,
     )
-    n_classes = len(net.classes) if net.classes is not None else int(y.max()) + 1
-    held_out_proba = np.zeros((len(X), n_classes))
-    with torch.random.fork_rng(devices=[]):
-        for twin, other_half in zip(twins, halves[::-1]):
-            logits = net_logits(twin, X[other_half])
-            held_out_proba[other_half] = softmax(logits, axis=1)
-    if not np.all(np.isfinite(held_out_proba)):
-        raise ValueError(
-            "The XRM twins predicted non-finite probabilities: their training "
-            "diverged (try a smaller learning rate)."
-        )
-    return twins, halves, held_out_proba
-
-
-def xrm_infer_misclassified(twins, X, y_encoded):
-    """XRM's rule for new data: an example is misclassified when either twin's
-    argmax differs from its label.
-
-    Parameters
-    ----------
-    twins : list of fitted skorch NeuralNetClassifier
-    X : ndarray of shape (n_samples, n_features)
-    y_encoded : ndarray of shape (n_samples,)
-        Encoded labels.
-
-    Returns
-    -------
-    misclassified : ndarray of shape (n_samples,) of bool
-    """
-    y_encoded = np.asarray(y_encoded)
-    misclassified = np.zeros(len(y_encoded), dtype=bool)
-    with torch.random.fork_rng(devices=[]):
-        for twin in twins:
-            misclassified |= twin.predict_proba(X).argmax(axis=1) != y_encoded
-    return misclassified
+    return twins, halves

@@ -3,6 +3,7 @@ import torch
 from skorch import NeuralNetClassifier
 
 from skmat import InMemoryDataLoader
+from skmat._data import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset, check_net_input
 
 from .modules import Linear
 
@@ -31,3 +32,10 @@ def small_net(module=Linear, net_class=NeuralNetClassifier, **params):
 @pytest.fixture
 def net():
     return small_net()
+
+
+def net_dataset(X, y, *, logit_shift=None, sample_weight=None, groups=None):
+    """What skmat trains a net on: the rows of X with their labels and extras."""
+    extras = {SHIFT_KEY: logit_shift, WEIGHT_KEY: sample_weight, GROUP_KEY: groups}
+    extras = {key: value for key, value in extras.items() if value is not None}
+    return RowDataset(check_net_input(X), y, extras)

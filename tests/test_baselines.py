@@ -17,7 +17,8 @@ from skmat import (
     JTTClassifier,
     MATClassifier,
 )
-from skmat._net import make_shifted_net, net_inputs
+from skmat._data import GROUP_KEY, WEIGHT_KEY
+from skmat._net import make_shifted_net
 from skmat.datasets import make_overparam_toy
 from skmat.metrics import worst_group_accuracy, worst_group_scorer
 
@@ -183,12 +184,11 @@ def _dro_net(n_groups, eta):
 
 def test_group_dro_loss_follows_the_online_update():
     net = _dro_net(n_groups=3, eta=0.5)
-    X = np.zeros((4, 2), dtype=np.float32)
     y_pred = torch.tensor([[2.0, 0.0], [0.0, 2.0], [1.0, 0.0], [0.0, 0.0]])
     y_true = torch.tensor([0, 0, 1, 1])
     groups = np.array([0, 0, 1, 1])  # group 2 is absent from the batch
     weight = np.array([1.0, 3.0, 1.0, 1.0], dtype=np.float32)
-    inputs = net_inputs(X, groups=groups, sample_weight=weight)
+    inputs = {GROUP_KEY: groups, WEIGHT_KEY: weight}
     per_example = torch.nn.functional.cross_entropy(y_pred, y_true, reduction="none")
     group_loss = torch.stack(
         [

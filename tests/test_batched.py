@@ -12,14 +12,13 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader
 
-from skmat._batched import (
-    batched_predict_proba,
-    batching_obstacle,
-    fit_batched_folds,
-)
-from skmat._net import make_shifted_net, net_inputs
+from skmat._batching import batching_obstacle
+from skmat._data import check_net_input
+from skmat._held_out import batching_choice
+from skmat._kfold import fit_folds_batched
+from skmat._net import make_shifted_net
 
-from .conftest import small_net
+from .conftest import net_dataset, small_net
 from .modules import MLP, CustomNet, Linear, SoftmaxLinear
 
 # The batched matmuls and batch means sum in another order than the one-by-one fits,
@@ -66,13 +65,22 @@ def template(estimator, X, y, random_state=0):
     )
 
 
+def fit_batched_folds(net, X, y, splits, sample_weight=None):
+    """The fold nets the batched path fits."""
+    return fit_folds_batched(
+        net, check_net_input(X), y, splits, sample_weight=sample_weight
+    )
+
+
 def sequential(net, X, y, splits, sample_weight=None):
     """The fold nets the one-by-one path fits."""
     nets = []
     for train, _ in splits:
         weight = None if sample_weight is None else sample_weight[train]
         nets.append(
-            clone(net).fit(net_inputs(X[train], sample_weight=weight), y[train])
+            clone(net).fit(
+                net_dataset(X[train], y[train], sample_weight=weight), y[train]
+            )
         )
     return nets
 
@@ -181,15 +189,14 @@ def test_fitted_nets(data):
     assert not hasattr(net, "module_")  # the template is not fitted
     assert len(nets) == len(splits)
     tests = [test for _, test in splits]
-    proba = batched_predict_proba(nets, X, tests)
-    for fold, fold_proba, test in zip(nets, proba, tests):
+    for fold, test in zip(nets, tests):
+        fold_proba = fold.predict_proba(X[test])
         assert fold.initialized_ and len(fold.history) == 3
         assert fold_proba.shape == (len(test), 3)
         np.testing.assert_allclose(fold_proba.sum(axis=1), 1, rtol=1e-5)
-        np.testing.assert_array_equal(fold.predict_proba(X[test]), fold_proba)
         copy = pickle.loads(pickle.dumps(fold))
         np.testing.assert_array_equal(copy.predict_proba(X[test]), fold_proba)
-    assert len(batched_predict_proba(nets, X)[0]) == len(X)
+    assert len(nets[0].predict_proba(X)) == len(X)
 
 
 def test_no_epochs(data):
@@ -267,10 +274,10 @@ class WithBuffer(Linear):
 def test_obstacles(data, estimator, expected):
     X, y, splits, _ = data
     net = template(estimator, X, y)
-    reason = batching_obstacle(net, X)
+    reason = batching_obstacle(net, check_net_input(X))
     assert reason is not None and expected in reason
-    with pytest.raises(ValueError, match="Cannot train the folds as one batched"):
-        fit_batched_folds(net, X, y, splits)
+    with pytest.raises(ValueError, match="fold_training='batched' cannot train"):
+        batching_choice(net, check_net_input(X), "batched", 0)
 
 
 def test_no_obstacle(data):
@@ -278,5 +285,6 @@ def test_no_obstacle(data):
     for module in [Linear, MLP, DataDependent]:
         # Without X, the forward is not tried.
         assert batching_obstacle(template(small_net(module), X, y)) is None
-    assert batching_obstacle(template(small_net(MLP), X, y), X) is None
-    assert batching_obstacle(template(MLP, X, y), X) is None  # a bare module
+    inputs = check_net_input(X)
+    assert batching_obstacle(template(small_net(MLP), X, y), inputs) is None
+    assert batching_obstacle(template(MLP, X, y), inputs) is None  # a bare module

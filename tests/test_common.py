@@ -35,14 +35,21 @@ ESTIMATORS = [
     GroupBalancedClassifier(small_net(), cv=2, random_state=0),
 ]
 
-_MINIBATCH_SGD = {
+_NET_LIMITS = {
     "check_sample_weight_equivalence_on_dense_data": (
         "Weights and repetitions give the same loss, but minibatch SGD on shuffled "
         "batches visits repeated rows differently, so the fits differ (scikit-learn's "
         "own MLPClassifier passes only with lbfgs)."
     ),
+    "check_methods_subset_invariance": (
+        "The nets compute in float32, and a matrix product over 1 row takes another "
+        "kernel (another summation order) than over 20 rows, so a logit can differ "
+        "by one float32 rounding step (measured: up to 2.4e-7) between the whole set "
+        "and one-row subsets, over the check's 1e-7 tolerance. Predicted labels are "
+        "the same."
+    ),
 }
-EXPECTED_FAILED_CHECKS = {type(est).__name__: _MINIBATCH_SGD for est in ESTIMATORS}
+EXPECTED_FAILED_CHECKS = {type(est).__name__: _NET_LIMITS for est in ESTIMATORS}
 
 
 @parametrize_with_checks(

@@ -166,10 +166,18 @@ def test_xrm_is_reproducible(data):
     assert not np.allclose(first.held_out_proba_, other.held_out_proba_)
 
 
-def test_xrm_needs_a_batchable_net(data):
+def test_xrm_twins_of_a_net_that_cannot_be_batched(data):
     from sklearn.linear_model import LogisticRegression
 
-    with pytest.raises(ValueError, match="held_out='xrm'.*BatchNorm"):
-        fit(data, estimator=small_net(BatchNormMLP), held_out="xrm")
+    with pytest.raises(ValueError, match="fold_training='batched'.*BatchNorm"):
+        fit(
+            data,
+            estimator=small_net(BatchNormMLP),
+            held_out="xrm",
+            fold_training="batched",
+        )
+    clf = fit(data, estimator=small_net(BatchNormMLP), held_out="xrm")
+    assert clf.held_out_strategy_.startswith("XRM twins, in lockstep: ")
+    assert "BatchNorm" in clf.held_out_strategy_
     with pytest.raises(ValueError, match="held_out='xrm'.*LogisticRegression"):
         fit(data, held_out="xrm", held_out_estimator=LogisticRegression())

@@ -12,14 +12,14 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmat import MATClassifier
-from skmat._net import make_shifted_net, net_inputs
+from skmat._net import make_shifted_net
 from skmat.metrics import (
     inferred_worst_group_scorer,
     worst_group_accuracy,
     worst_group_scorer,
 )
 
-from .conftest import small_net
+from .conftest import net_dataset, small_net
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,8 @@ def test_early_stopping_keeps_the_best_epoch(data):
         random_state=0,
         verbose=0,
     )
-    net.fit(net_inputs(X[train], logit_shift=clf.logit_shift_[train]), y[train])
+    shift = clf.logit_shift_[train]
+    net.fit(net_dataset(X[train], y[train], logit_shift=shift), y[train])
     assert_allclose(net.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 

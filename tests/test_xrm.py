@@ -9,22 +9,30 @@ from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 
-from skmat._net import make_shifted_net, net_inputs
+from skmat._data import check_net_input
+from skmat._held_out import XRMTwins, batching_choice, misclassified_by_any
+from skmat._net import make_shifted_net
 from skmat._xrm import (
     _fit_twins,
     _Flipper,
     _halves,
-    fit_xrm_twins,
     xrm_flip_labels,
     xrm_flip_probability,
-    xrm_infer_misclassified,
 )
 from skmat.datasets import make_spurious_memorization
 
-from .conftest import small_net
+from .conftest import net_dataset, small_net
 from .modules import MLP, SoftmaxLinear
 from .test_batched import template
 from .test_figure1 import figure1_net
+
+
+def fit_xrm_twins(net, X, y, *, batched=True, sample_weight=None, random_state=None):
+    """The twins, their halves and the held-out probabilities they give."""
+    result = XRMTwins(net, batched=batched, random_state=random_state).fit(
+        check_net_input(X), y, len(np.unique(y)), sample_weight=sample_weight
+    )
+    return result.estimators, result.samples, result.proba
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +74,7 @@ def test_halves_held_out_proba_and_twins(data):
     for twin, copy in zip(twins, restored):
         np.testing.assert_array_equal(twin.predict_proba(X), copy.predict_proba(X))
 
-    misclassified = xrm_infer_misclassified(twins, X, y)
+    misclassified = misclassified_by_any(twins, check_net_input(X), y, 3)
     expected = (twins[0].predict(X) != y) | (twins[1].predict(X) != y)
     np.testing.assert_array_equal(misclassified, expected)
 
@@ -134,10 +142,12 @@ def test_without_flips_the_twins_are_the_fold_nets_on_the_halves(data):
     X, y = data
     net = template(small_net(max_epochs=5), X, y)
     halves = _halves(y, np.random.RandomState(0))
-    twins = _fit_twins(net, X, y, halves, [11, 12], flip_seed=None)
+    twins = _fit_twins(
+        net, check_net_input(X), y, halves, [11, 12], batched=True, flip_seed=None
+    )
     for twin, half, seed in zip(twins, halves, [11, 12]):
         one_by_one = clone(net).set_params(random_state=seed)
-        one_by_one.fit(net_inputs(X[half]), y[half])
+        one_by_one.fit(net_dataset(X[half], y[half]), y[half])
         np.testing.assert_allclose(
             twin.predict_proba(X), one_by_one.predict_proba(X), atol=1e-5
         )
@@ -160,15 +170,16 @@ def test_flips_use_the_other_twin_before_the_step(data, module, monkeypatch):
     assert [len(half) for half in halves] == [102, 101]
     seeds = [11, 12]
     records = []
-    original = _Flipper._held_out_outputs
+    original = _Flipper.__call__
 
-    def recording(self, step):
-        outputs = original(self, step)
-        records.append((list(step.active), [b.copy() for b in step.batches], outputs))
-        return outputs
+    def recording(self, models, batches, outputs):
+        records.append((list(models), [b.copy() for b in batches], outputs))
+        return original(self, models, batches, outputs)
 
-    monkeypatch.setattr(_Flipper, "_held_out_outputs", recording)
-    twins = _fit_twins(net, X, y, halves, seeds, flip_seed=0)
+    monkeypatch.setattr(_Flipper, "__call__", recording)
+    twins = _fit_twins(
+        net, check_net_input(X), y, halves, seeds, batched=True, flip_seed=0
+    )
     assert len(records) == 6  # twin 0: 2 batches x 3 epochs; twin 1: 3 batches
 
     initial = [clone(net).set_params(random_state=seed) for seed in seeds]
@@ -197,11 +208,11 @@ def test_sample_weight_of_ones_changes_nothing(data):
     np.testing.assert_allclose(plain, weighted, atol=1e-5)
 
 
-def test_unbatchable_net_raises(data):
+def test_unbatchable_net_cannot_be_batched(data):
     X, y = data
     net = template(small_net(optimizer=torch.optim.LBFGS), X, y)
-    with pytest.raises(ValueError, match="xrm.*LBFGS"):
-        fit_xrm_twins(net, X, y, random_state=0)
+    with pytest.raises(ValueError, match="fold_training='batched'.*LBFGS"):
+        batching_choice(net, check_net_input(X), "batched", 0)
     with pytest.raises(ValueError, match="at least 2 examples"):
         fit_xrm_twins(template(small_net(), X, y), X[:1], y[:1])
 

@@ -1,0 +1,348 @@
+"""The input of a net, whatever its kind, and the rows of it that each net sees.
+
+skorch's ``NeuralNetClassifier.fit(X, y)`` takes arrays and tensors of any shape per
+example and any dtype, dicts of them (each key reaches ``module.forward`` as a
+keyword argument) and torch Datasets. skmat trains several nets on different rows of
+one X and pairs each row with per-example extras (a logit shift, a weight, a group
+id). This module is the one place that knows how to take rows of X:
+
+* :func:`check_net_input` validates X and wraps it in a :class:`NetInput`;
+* :meth:`NetInput.take` selects rows (lazily: a Dataset is never read whole);
+* :meth:`NetInput.rows` reads rows as one batch (a Dataset's items one by one,
+  collated as a ``DataLoader`` does);
+* :class:`RowDataset` pairs rows with their labels and extras by row index, as a
+  torch Dataset that skorch uses as it is, so rows are read per batch and a
+  Dataset's random transforms run at every epoch.
+"""
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from scipy.sparse import issparse
+from skorch.helper import SliceDataset, SliceDict
+from torch.utils.data import default_collate
+
+#: Key of the input in a batch when X is not a dict (the module gets it positionally).
+INPUT_KEY = "X"
+#: Keys of the per-example extras that ride along with the input in a batch.
+SHIFT_KEY = "skmat_logit_shift"
+WEIGHT_KEY = "skmat_sample_weight"
+GROUP_KEY = "skmat_group"
+ROW_KEY = "skmat_row"
+EXTRA_KEYS = frozenset({SHIFT_KEY, WEIGHT_KEY, GROUP_KEY, ROW_KEY})
+
+TABLE = "table"  # 2-D numeric array or DataFrame, validated by scikit-learn
+ARRAY = "array"  # numpy array or torch tensor of any other shape
+MAPPING = "mapping"  # dict of arrays / tensors (skorch.helper.SliceDict, tokenizers)
+DATASET = "dataset"  # skorch.helper.SliceDataset or torch Dataset, read per row
+
+
+def _n_rows(value):
+    if isinstance(value, Mapping):
+        lengths = {key: len(v) for key, v in value.items()}
+        if not lengths:
+            raise ValueError("X is an empty dict; it needs at least one array.")
+        if len(set(lengths.values())) != 1:
+            raise ValueError(
+                "The arrays of the dict X must have one row per example; got "
+                f"lengths {lengths}."
+            )
+        return next(iter(lengths.values()))
+    return len(value)
+
+
+def _index(value, rows):
+    if torch.is_tensor(value):
+        return value[torch.as_tensor(rows, device=value.device)]
+    return value[rows]
+
+
+def _dataset_item(dataset, i):
+    """Example ``i`` of a Dataset, without its label: a SliceDataset gives its own
+    element; a torch Dataset's ``(x, y)`` pair gives ``x``."""
+    item = dataset[int(i)]
+    if not isinstance(dataset, SliceDataset) and isinstance(item, (tuple, list)):
+        if len(item) >= 2:
+            item = item[0]
+    return item
+
+
+class NetInput:
+    """Rows of a net's input ``X``, whatever its kind.
+
+    Parameters
+    ----------
+    source : ndarray, torch.Tensor, dict of them, or Dataset
+        The whole input.
+    kind : {"table", "array", "mapping", "dataset"}
+    rows : ndarray of int, default=None
+        The rows of ``source`` this input holds; ``None`` means all.
+    """
+
+    def __init__(self, source, kind, rows=None):
+        self.source = source
+        self.kind = kind
+        self.row_index = None if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def __len__(self):
+        if self.row_index is not None:
+            return len(self.row_index)
+        if self.kind == DATASET:
+            return len(self.source)
+        return _n_rows(self.source)
+
+    def source_rows(self, positions):
+        positions = np.asarray(positions, dtype=np.int64)
+        return positions if self.row_index is None else self.row_index[positions]
+
+    def take(self, positions):
+        """The rows at ``positions`` (of this input), without reading them."""
+        return NetInput(self.source, self.kind, self.source_rows(positions))
+
+    def rows(self, positions):
+        """The rows at ``positions`` read as one batch: an array or tensor, a dict of
+        them, or (Dataset) the items collated as a ``DataLoader`` collates them."""
+        rows = self.source_rows(positions)
+        if self.kind == MAPPING:
+            return {key: _index(value, rows) for key, value in self.source.items()}
+        if self.kind == DATASET:
+            return default_collate([_dataset_item(self.source, i) for i in rows])
+        return _index(self.source, rows)
+
+    def row(self, position):
+        """One example (for a ``DataLoader`` that fetches rows one by one)."""
+        (row,) = self.source_rows([position])
+        if self.kind == MAPPING:
+            return {key: value[row] for key, value in self.source.items()}
+        if self.kind == DATASET:
+            return _dataset_item(self.source, row)
+        return self.source[row]
+
+    def head(self, n_rows=2):
+        """The first ``n_rows`` rows, read as one batch (to probe a module)."""
+        return self.rows(np.arange(min(n_rows, len(self))))
+
+    def for_estimator(self):
+        """These rows in a form that a scikit-learn estimator or a skorch net takes
+        as X: an array or tensor, a ``SliceDict``, or a ``SliceDataset``."""
+        if self.kind == DATASET:
+            dataset = self.source
+            if not isinstance(dataset, SliceDataset):
+                dataset = SliceDataset(_ItemDataset(dataset))
+            return dataset if self.row_index is None else dataset[self.row_index]
+        everything = np.arange(len(self))
+        if self.kind == MAPPING:
+            return SliceDict(**self.rows(everything))
+        return self.source if self.row_index is None else self.rows(everything)
+
+    def describe(self):
+        """A few words on what the input is, for error messages."""
+        if self.kind == MAPPING:
+            parts = ", ".join(
+                f"{key!r}: {_shape_dtype(value)}" for key, value in self.source.items()
+            )
+            return f"a dict of {{{parts}}}"
+        if self.kind == DATASET:
+            return f"a {type(self.source).__name__} of {len(self.source)} examples"
+        return f"an {'array' if self.kind == TABLE else 'input'} of " + _shape_dtype(
+            self.source
+        )
+
+
+class _ItemDataset(torch.utils.data.Dataset):
+    """A torch Dataset's inputs alone (its items' first element)."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        return _dataset_item(self.dataset, i)
+
+
+def _shape_dtype(value):
+    dtype = str(value.dtype).replace("torch.", "")
+    return f"shape {tuple(value.shape)} and dtype {dtype}"
+
+
+class RowDataset(torch.utils.data.Dataset):
+    """Rows of a :class:`NetInput` with their labels and per-example extras, as the
+    torch Dataset a skmat net trains and predicts on.
+
+    An item is ``(features, label)``: ``features`` is a dict with the input under
+    ``"X"`` (or, for dict input, its own keys) and each extra under its key; the
+    shifted net's ``infer`` passes only the input to ``module.forward``. Indexed by
+    an int it gives one example (for torch's ``DataLoader``); by an array of
+    positions, a whole batch (for :class:`skmat.InMemoryDataLoader`).
+
+    Parameters
+    ----------
+    inputs : NetInput
+    y : ndarray of shape (len(inputs),), default=None
+        Encoded labels; read when an item is fetched, so changes to the array show
+        in later batches. ``None`` (prediction) gives a placeholder 0.
+    extras : dict of str to ndarray of shape (len(inputs), ...), default=None
+        Per-example extras, aligned with ``inputs``.
+    rows : ndarray of int, default=None
+        The positions (of ``inputs``, ``y`` and ``extras``) this dataset holds;
+        ``None`` means all.
+    """
+
+    def __init__(self, inputs, y=None, extras=None, rows=None):
+        self.inputs = inputs
+        self.y = y
+        self.extras = {key: value for key, value in (extras or {}).items()}
+        self.row_index = None if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def __len__(self):
+        return len(self.inputs) if self.row_index is None else len(self.row_index)
+
+    def __getitem__(self, i):
+        if isinstance(i, numbers.Integral):
+            position = int(i) if self.row_index is None else self.row_index[i]
+            x = self.inputs.row(position)
+            features = dict(x) if self.inputs.kind == MAPPING else {INPUT_KEY: x}
+            for key, value in self.extras.items():
+                features[key] = value[position]
+            label = 0 if self.y is None else self.y[position]
+            return features, label
+        positions = np.arange(len(self))[i]
+        if self.row_index is not None:
+            positions = self.row_index[positions]
+        x = self.inputs.rows(positions)
+        features = dict(x) if self.inputs.kind == MAPPING else {INPUT_KEY: x}
+        for key, value in self.extras.items():
+            features[key] = value[positions]
+        if self.y is None:
+            return features, np.zeros(len(positions), dtype=np.int64)
+        return features, self.y[positions]
+
+
+def module_arguments(features):
+    """What ``module.forward`` gets from a batch's features: the input alone (the
+    extras removed), or the dict of keyword arguments of a dict input."""
+    if not isinstance(features, Mapping):
+        return features
+    arguments = {k: v for k, v in features.items() if k not in EXTRA_KEYS}
+    if arguments.keys() == {INPUT_KEY}:
+        return arguments[INPUT_KEY]
+    return arguments
+
+
+def _check_finite(value, name):
+    if torch.is_tensor(value):
+        finite = not value.is_floating_point() or bool(torch.isfinite(value).all())
+    else:
+        finite = not np.issubdtype(value.dtype, np.inexact) or bool(
+            np.isfinite(value).all()
+        )
+    if not finite:
+        raise ValueError(f"{name} contains NaN or infinity.")
+
+
+def _as_array(value, name):
+    if torch.is_tensor(value):
+        return value
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise TypeError(
+            f"{name} must hold numbers; got an array of dtype object (ragged "
+            "sequences? pad them to one length, e.g. with the tokenizer's padding)."
+        )
+    return array
+
+
+def input_kind(X):
+    """The kind of ``X`` (one of the module constants), or raise a TypeError."""
+    if isinstance(X, (SliceDataset, torch.utils.data.Dataset)):
+        return DATASET
+    if issparse(X):  # before Mapping: a dok_array is a dict
+        return TABLE  # scikit-learn's validation says that sparse input is refused
+    if isinstance(X, Mapping):
+        return MAPPING
+    if hasattr(X, "iloc") or hasattr(X, "__array__") or isinstance(X, (list, tuple)):
+        if torch.is_tensor(X):
+            return TABLE if X.ndim == 2 and X.device.type == "cpu" else ARRAY
+        if hasattr(X, "iloc") or getattr(X, "ndim", None) is None:
+            return TABLE  # DataFrames and nested lists: let scikit-learn validate
+        return TABLE if X.ndim == 2 else ARRAY
+    raise TypeError(
+        "X must be an array, a torch tensor, a dict of them (keyword arguments of "
+        "the module's forward), a skorch.helper.SliceDataset or a torch Dataset; "
+        f"got {type(X).__name__}, which cannot be indexed by rows."
+    )
+
+
+def check_net_input(X, kind=None):
+    """Validate an input that is not a table (tables go through scikit-learn's
+    ``validate_data``); return a :class:`NetInput`.
+
+    Arrays keep their dtype (integer token ids stay integers; images must have the
+    module's dtype, usually float32) and their shape per example, as skorch takes
+    them. A dict's arrays must have one row per example and no key skmat reserves
+    for its extras. A Dataset is not read.
+    """
+    kind = input_kind(X) if kind is None else kind
+    if kind == DATASET:
+        if len(X) < 1:
+            raise ValueError("X is an empty Dataset.")
+        return NetInput(X, DATASET)
+    if kind == MAPPING:
+        reserved = sorted(EXTRA_KEYS.intersection(X))
+        if reserved:
+            raise ValueError(
+                f"X has the keys {reserved}, which skmat reserves for the extras that "
+                "ride along with each batch; rename them."
+            )
+        source = {}
+        for key, value in X.items():
+            value = _as_array(value, f"X[{key!r}]")
+            if value.ndim < 1:
+                raise ValueError(f"X[{key!r}] must have one row per example.")
+            _check_finite(value, f"X[{key!r}]")
+            source[key] = value
+        _n_rows(source)
+        return NetInput(source, MAPPING)
+    value = _as_array(X, "X")
+    if value.ndim < 1:
+        raise ValueError("X must have one row per example; got a scalar.")
+    if value.ndim == 1:
+        raise ValueError(
+            "Expected 2D array, got 1D array instead: X must have one row per "
+            "example (reshape a single feature with X.reshape(-1, 1))."
+        )
+    _check_finite(value, "X")
+    return NetInput(value, kind)
+
+
+def n_rows(X):
+    """Number of examples in any X that skmat takes."""
+    kind = input_kind(X)
+    if kind == MAPPING:
+        return _n_rows(X)
+    if hasattr(X, "shape") and not isinstance(X, SliceDataset):
+        return X.shape[0]
+    return len(X)
+
+
+def take_rows(X, rows):
+    """Rows of any X that skmat takes, in the same form (a dict stays a dict, a
+    Dataset becomes a ``SliceDataset`` of the rows); for cross-validation loops."""
+    from sklearn.utils import _safe_indexing
+
+    rows = np.asarray(rows)
+    kind = input_kind(X)
+    if kind == MAPPING:
+        rows_of = {key: _index(value, rows) for key, value in X.items()}
+        return SliceDict(**rows_of) if isinstance(X, SliceDict) else rows_of
+    if kind == DATASET:
+        if not isinstance(X, SliceDataset):
+            X = SliceDataset(_ItemDataset(X))
+        return X[rows]
+    if torch.is_tensor(X):
+        return _index(X, rows)
+    return _safe_indexing(X, rows)

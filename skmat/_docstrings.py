@@ -1,0 +1,141 @@
+"""Parameter and attribute descriptions shared by skmat's estimators, and the
+decorator that fills them into a docstring (failing loudly on a missing key, as
+imbalanced-learn's ``Substitution`` does)."""
+
+import re
+
+_DOCS = {
+    "estimator": """\
+    estimator : skorch NeuralNetClassifier, torch.nn.Module subclass or instance
+        The net, configured as the user wants it (module, optimizer, lr, epochs,
+        callbacks, device, ...); it is never fitted in place. The criterion must be
+        ``CrossEntropyLoss`` (the module returns logits) or ``NLLLoss`` (the module
+        returns probabilities). A bare module is wrapped in a ``NeuralNetClassifier``
+        with CrossEntropyLoss and the training defaults of scikit-learn's
+        MLPClassifier: Adam (lr=1e-3), 200 epochs, shuffled batches of 200, no
+        internal validation split. A module class whose constructor takes
+        ``n_features_in`` and/or ``n_classes`` gets them from the data unless they are
+        set (``module__n_classes=...``; ``n_features_in`` only for 2-D tables). A
+        module *instance* is deep-copied before every fit, so each held-out model
+        and the final model start from its weights.""",
+    "cv": """\
+    cv : int, cross-validation generator or iterable, default=5
+        Folds of the held-out phase; anything :func:`~sklearn.model_selection.check_cv`
+        accepts. An int gives stratified, shuffled folds seeded from ``random_state``.
+        The test folds must partition the training set, and no fold may train on an
+        example it holds out.""",
+    "held_out_estimator": """\
+    held_out_estimator : estimator, torch.nn.Module subclass or instance, default=None
+        Used for the held-out phase only; ``None`` means ``estimator``. Any
+        scikit-learn classifier with ``predict_proba`` works here (with
+        ``held_out='kfold'``).""",
+    "held_out": """\
+    held_out : {"kfold", "xrm"}, default="kfold"
+        How the held-out predictions are made. ``"kfold"``: ``cv`` folds, each
+        predicted by a net trained on the others. ``"xrm"``: XRM's two twin nets
+        (Pezeshki et al., ICML 2024), each trained on a random half with label
+        flipping (after every step, an example's working label becomes the other
+        twin's prediction with probability ``(p_max - 1/K) K / (K - 1)``); each
+        example's held-out prediction is the twin that did not train on it. ``cv``
+        is then unused, and :meth:`infer_groups` on new data uses XRM's rule
+        (either twin wrong).""",
+    "fold_training": """\
+    fold_training : {"auto", "batched", "sequential"}, default="auto"
+        How the held-out nets (folds or XRM twins) train. ``"batched"``: all together
+        as one stacked model (``torch.func``), which gives the same nets as training
+        them one by one (up to float rounding) at a fraction of the cost for small
+        modules; the net must allow it (no BatchNorm, Dropout or other buffers or
+        randomness in the module, an element-wise optimizer such as SGD or Adam, no
+        callbacks or ``train_split``, a plain loader and criterion), otherwise fit
+        raises an error that says why. ``"sequential"``: one by one with skorch,
+        ``n_jobs`` at a time (XRM's twins: two skorch nets stepping in turn, with
+        every callback). ``"auto"``: batched when the net allows it and it pays
+        (folds: always on a GPU, on the CPU for modules with at most 50,000
+        parameters; twins: whenever the net allows it), else one by one, saying
+        why at ``verbose >= 1``. A scikit-learn ``held_out_estimator`` always
+        trains one by one.""",
+    "early_stopping": """\
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training set from the final fit,
+        score the final net on it after every epoch by worst-group accuracy, stop when
+        the score has not improved for ``n_iter_no_change`` epochs, and keep the
+        weights of the best epoch (ties go to the higher average validation
+        accuracy, then to the later epoch). The validation groups are the ``groups``
+        passed to ``fit`` when there are any, otherwise the inferred groups
+        (:meth:`infer_groups`: label and whether the held-out models got the example
+        wrong). The held-out phase still uses the whole training set. Where classes
+        overlap, the inferred minority is mostly label noise that no model predicts,
+        so its accuracy stays near 0 and the average accuracy decides.
+    validation_fraction : float, default=0.1
+        Fraction of the training set held out for early stopping, in (0, 1); the
+        split is stratified by group (by label when a group is too small).
+    n_iter_no_change : int or None, default=10
+        Epochs without improvement before stopping; ``None`` trains for all the
+        net's epochs and keeps the best one.""",
+    "runtime": """\
+    n_jobs : int, default=None
+        Number of folds trained in parallel (joblib) when they train one by one.
+    verbose : int, default=0
+        0 silent, 1 one line per phase and fold, >= 2 also the nets' epoch tables.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the folds and the torch RNG of every net (inside
+        ``torch.random.fork_rng``: the global torch RNG is left as it was). An int is
+        used as the nets' torch seed as it is.""",
+    "common_attributes": """\
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+        Only when ``X`` is a 2-D table.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` has string column names.
+    estimator_ : skorch NeuralNetClassifier
+        The final net.""",
+    "held_out_attributes": """\
+    held_out_estimators_ : list of estimators
+        The fitted fold models, or XRM's two twins (empty when ``held_out_proba``
+        was passed to ``fit``). Nets are kept for prediction only: on the CPU,
+        without optimizer state (:meth:`infer_groups` runs them on the final net's
+        device).
+    held_out_estimators_samples_ : list of ndarray
+        The training examples (row indices) each held-out estimator was fitted on,
+        in the order of ``held_out_estimators_``.
+    held_out_proba_ : ndarray of shape (n_samples, n_classes)
+        Held-out class probabilities of the training examples.
+    held_out_strategy_ : str
+        The held-out phase that ran (folds or twins, batched or one by one, and why
+        one by one); empty with ``held_out_proba``.
+    inferred_groups_ : ndarray of shape (n_samples,)
+        Group of every training example inferred from its held-out prediction:
+        ``2 * class_index + misclassified`` (see :meth:`infer_groups`).""",
+    "early_stopping_attributes": """\
+    validation_indices_ : ndarray
+        Training examples held out of the final fit for early stopping (only with
+        ``early_stopping=True``).
+    validation_scores_ : ndarray of shape (n_epochs,)
+        Validation worst-group accuracy after every epoch of the final fit (only
+        with ``early_stopping=True``).
+    best_epoch_ : int
+        Epoch (1-based) whose weights the final net kept (only with
+        ``early_stopping=True``).""",
+}
+
+_MARKER = re.compile(r"^ *\{(\w+)\}$", re.M)
+
+
+def fill_docstring(**own):
+    """Class decorator: replace each line ``{name}`` of the docstring by the shared
+    description ``name`` (or the one given as a keyword); a marker without a
+    description is an error."""
+
+    def decorate(cls):
+        texts = {**_DOCS, **own}
+
+        def replace(match):
+            name = match.group(1)
+            if name not in texts:
+                raise KeyError(f"{cls.__name__}'s docstring has no text for {{{name}}}")
+            return texts[name]
+
+        cls.__doc__ = _MARKER.sub(replace, cls.__doc__)
+        return cls
+
+    return decorate

@@ -1,0 +1,266 @@
+"""The held-out phase: for every training example, class probabilities from models
+that never trained on it (Bayat et al., ICLR 2025, Section 3 and Algorithm 1).
+
+Each strategy is a :class:`HeldOutStrategy` whose ``fit`` returns a
+:class:`HeldOutResult`: the held-out probabilities, the fitted models and the rows
+each one trained on. Estimators only choose a strategy
+(:func:`choose_strategy`) and assign what it returns.
+
+========================  ====================================================
+strategy                  models
+========================  ====================================================
+``KFold`` (one by one)    one clone per fold, fitted with skorch (or any
+                          scikit-learn classifier), ``n_jobs`` at a time
+``KFold`` (batched)       the same fold nets, trained as one stacked model
+``XRMTwins``              XRM's two twins on halves, label flipping, stacked or
+                          two skorch nets in lockstep
+``InSample``              one model on everything (JTT as published); not
+                          held out
+========================  ====================================================
+"""
+
+import time
+from abc import ABCMeta, abstractmethod
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.base import clone
+from sklearn.utils import Bunch
+
+from ._batching import auto_batching_obstacle, batching_obstacle
+from ._kfold import fit_folds_batched, fit_folds_one_by_one, fit_one
+from ._net import net_logits
+from ._random import forked_torch_rng
+from ._xrm import fit_xrm_twins
+
+
+class HeldOutResult(Bunch):
+    """What a held-out phase gives.
+
+    Attributes
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+        Held-out class probabilities (float64), columns in class-index order.
+    estimators : list
+        The fitted held-out models (kept on the CPU without optimizer state).
+    samples : list of ndarray
+        The rows each model trained on.
+    strategy : str
+        What ran, in words (for logs and ``held_out_strategy_``).
+    fit_times : list of float or None
+        Each model's fit time in seconds, when they trained one by one.
+    """
+
+
+@contextmanager
+def on_device(net, device):
+    """Run a block with a stored held-out skorch net on ``device`` (then back on
+    the CPU, where skmat keeps it)."""
+    if net is None or device is None or torch.device(device).type == "cpu":
+        yield net
+        return
+    net.module_.to(device)
+    net.criterion_.to(device)
+    net.set_params(device=device)
+    try:
+        yield net
+    finally:
+        store(net)
+
+
+def store(model):
+    """A fitted held-out skorch net as skmat keeps it: its optimizer state dropped
+    (it is for prediction) and its module on the CPU, so that k + 1 copies of a big
+    net do not hold device memory after fit. Other models are kept as they are."""
+    if not hasattr(model, "module_"):
+        return model
+    for optimizer in [getattr(model, "optimizer_", None)]:
+        if optimizer is not None:
+            optimizer.state.clear()
+    model.module_.to("cpu")
+    model.criterion_.to("cpu")
+    model.set_params(device="cpu")
+    return model
+
+
+def class_columns(model, n_classes):
+    """Positions in ``0 .. n_classes - 1`` of a model's probability columns."""
+    return np.asarray(getattr(model, "classes_", np.arange(n_classes)))
+
+
+def model_proba(model, inputs, n_classes, device=None):
+    """A held-out model's class probabilities on ``inputs``, float64, in class-index
+    columns (a class a scikit-learn model never saw gets 0); the model runs on
+    ``device`` when it is a stored net."""
+    proba = np.zeros((len(inputs), n_classes))
+    with forked_torch_rng(device), on_device(model, device):
+        if hasattr(model, "module_"):  # a skmat net: softmax of its logits, float64
+            predicted = softmax(net_logits(model, inputs), axis=1)
+        else:
+            predicted = model.predict_proba(inputs.for_estimator())
+    proba[:, class_columns(model, n_classes)] = predicted
+    return proba
+
+
+def misclassified_by_any(models, inputs, y, n_classes, device=None):
+    """Whether any of ``models`` predicts a class other than ``y`` (encoded) for
+    each row of ``inputs``: XRM's rule for new data (either twin wrong)."""
+    wrong = np.zeros(len(y), dtype=bool)
+    for model in models:
+        wrong |= model_proba(model, inputs, n_classes, device).argmax(axis=1) != y
+    return wrong
+
+
+def _held_out_proba(models, inputs, rows, n_classes):
+    """Each model's probabilities on its own rows, assembled into one array."""
+    proba = np.zeros((len(inputs), n_classes))
+    for model, predicted in zip(models, rows):
+        proba[predicted] = model_proba(model, inputs.take(predicted), n_classes)
+    if not np.all(np.isfinite(proba)):
+        raise ValueError(
+            "The held-out models predicted non-finite probabilities: their training "
+            "diverged (try a smaller learning rate)."
+        )
+    return proba
+
+
+class HeldOutStrategy(metaclass=ABCMeta):
+    """One way to get held-out predictions; ``fit`` returns a HeldOutResult."""
+
+    @abstractmethod
+    def fit(self, inputs, y, n_classes, sample_weight=None):
+        """Fit the held-out models on ``inputs`` and encoded labels ``y``."""
+
+
+class KFold(HeldOutStrategy):
+    """One model per fold, trained on the other folds, predicts its fold
+    (:func:`~sklearn.model_selection.cross_val_predict`).
+
+    Parameters
+    ----------
+    estimator : skorch net (shifted) or scikit-learn classifier
+    splits : list of (train, test)
+    is_net : bool
+    batched : bool
+        Train the fold nets as one stacked model.
+    n_jobs : int, default=None
+    params : dict, default=None
+        Fit parameters of a scikit-learn estimator (split with the rows).
+    """
+
+    def __init__(self, estimator, splits, *, is_net, batched, n_jobs=None, params=None):
+        self.estimator = estimator
+        self.splits = splits
+        self.is_net = is_net
+        self.batched = batched
+        self.n_jobs = n_jobs
+        self.params = params
+
+    def fit(self, inputs, y, n_classes, sample_weight=None):
+        fit_times = None
+        if self.batched:
+            models = fit_folds_batched(
+                self.estimator, inputs, y, self.splits, sample_weight=sample_weight
+            )
+        else:
+            models, fit_times = fit_folds_one_by_one(
+                self.estimator,
+                inputs,
+                y,
+                self.splits,
+                is_net=self.is_net,
+                n_jobs=self.n_jobs,
+                sample_weight=sample_weight,
+                params=self.params,
+            )
+        tests = [test for _, test in self.splits]
+        return HeldOutResult(
+            proba=_held_out_proba(models, inputs, tests, n_classes),
+            estimators=[store(model) for model in models],
+            samples=[train for train, _ in self.splits],
+            strategy=(
+                f"{len(self.splits)} folds, "
+                + ("batched" if self.batched else "one by one")
+            ),
+            fit_times=fit_times,
+        )
+
+
+class XRMTwins(HeldOutStrategy):
+    """XRM's twins (:mod:`skmat._xrm`): each predicts the half it did not train on."""
+
+    def __init__(self, net, *, batched, random_state):
+        self.net = net
+        self.batched = batched
+        self.random_state = random_state
+
+    def fit(self, inputs, y, n_classes, sample_weight=None):
+        twins, halves = fit_xrm_twins(
+            self.net,
+            inputs,
+            y,
+            batched=self.batched,
+            sample_weight=sample_weight,
+            random_state=self.random_state,
+        )
+        return HeldOutResult(
+            proba=_held_out_proba(twins, inputs, halves[::-1], n_classes),
+            estimators=[store(twin) for twin in twins],
+            samples=halves,
+            strategy="XRM twins, " + ("batched" if self.batched else "in lockstep"),
+            fit_times=None,
+        )
+
+
+class InSample(HeldOutStrategy):
+    """One model trained on every example predicts them all (JTT's first model)."""
+
+    def __init__(self, estimator, *, is_net, params=None):
+        self.estimator = estimator
+        self.is_net = is_net
+        self.params = params
+
+    def fit(self, inputs, y, n_classes, sample_weight=None):
+        everything = np.arange(len(inputs))
+        start = time.perf_counter()
+        model = fit_one(
+            clone(self.estimator),
+            inputs,
+            y,
+            everything,
+            is_net=self.is_net,
+            sample_weight=sample_weight,
+            params=self.params,
+        )
+        return HeldOutResult(
+            proba=_held_out_proba([model], inputs, [everything], n_classes),
+            estimators=[store(model)],
+            samples=[everything],
+            strategy="one model in-sample",
+            fit_times=[time.perf_counter() - start],
+        )
+
+
+def batching_choice(net, inputs, fold_training, n_parameters, *, auto_pays=True):
+    """Whether the held-out nets of ``net`` train batched under ``fold_training``,
+    and why not when they do not: ``(batched, reason)``.
+
+    ``fold_training="batched"`` raises a ValueError naming the obstacle;
+    ``"auto"`` batches when the net allows it and (``auto_pays``) it pays
+    (:func:`skmat._batching.auto_batching_obstacle`).
+    """
+    if fold_training == "sequential":
+        return False, "fold_training='sequential'"
+    reason = batching_obstacle(net, inputs)
+    if reason is None and fold_training == "auto" and auto_pays:
+        reason = auto_batching_obstacle(net, n_parameters)
+    if reason is None:
+        return True, None
+    if fold_training == "batched":
+        raise ValueError(
+            f"fold_training='batched' cannot train the held-out nets of this net as "
+            f"one batched model: {reason}. Use fold_training='auto' or 'sequential'."
+        )
+    return False, reason

@@ -1,0 +1,157 @@
+"""k-fold held-out models: the folds, and the fold models trained one by one or as
+one stacked model."""
+
+import time
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _check_method_params
+
+from ._data import WEIGHT_KEY, RowDataset
+from ._interrupt import raise_if_interrupted
+from ._stacked import (
+    RowSchedule,
+    StackedRows,
+    has_lazy_parameters,
+    initialized_net,
+    net_device,
+    train_stacked,
+)
+
+
+def make_splits(cv, y, *, n_samples, X=None, split_params=None, seed=None, cover=False):
+    """The folds of a held-out phase, computed once so every fold model sees the
+    same ones, and checked.
+
+    Parameters
+    ----------
+    cv : int, cross-validation generator or iterable
+        An int gives stratified, shuffled folds seeded with ``seed``.
+    y : ndarray of shape (n_samples,)
+        Labels (for stratification).
+    n_samples : int
+    X : array-like, default=None
+        Given to the splitter (scikit-learn's splitters only count its rows); None
+        gives a placeholder of ``n_samples`` rows.
+    split_params : dict, default=None
+        Passed to ``split`` (e.g. ``groups``).
+    seed : int, default=None
+    cover : bool, default=False
+        Also require every example to be in some training fold.
+
+    Returns
+    -------
+    splits : list of (train, test) int arrays
+        The test folds partition the examples; no fold trains on an example it
+        holds out.
+    """
+    if isinstance(cv, Integral):
+        smallest = np.bincount(np.unique(y, return_inverse=True)[1]).min()
+        if cv > smallest:
+            raise ValueError(
+                f"cv asks for {cv} stratified folds, but the rarest class has only "
+                f"{smallest} members; use cv <= {smallest}."
+            )
+        cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    else:
+        cv = check_cv(cv, y, classifier=True)
+    if X is None:
+        X = np.empty((n_samples, 0))
+    splits = [
+        (np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64))
+        for train, test in cv.split(X, y, **(split_params or {}))
+    ]
+    if not splits:
+        raise ValueError(
+            f"cv gave no folds ({cv!r}); an iterator of splits is used up by its first "
+            "fit: pass a list of (train, test) pairs or a splitter such as KFold."
+        )
+    tested = np.concatenate([test for _, test in splits])
+    if len(tested) != n_samples or not np.array_equal(
+        np.sort(tested), np.arange(n_samples)
+    ):
+        raise ValueError(
+            "cv must give test folds that partition the training set (each example "
+            f"held out exactly once), like KFold; {cv!r} does not."
+        )
+    for fold, (train, test) in enumerate(splits):
+        if len(train) == 0:
+            raise ValueError(f"cv gives fold {fold} an empty training set.")
+        if np.intersect1d(train, test).size:
+            raise ValueError(
+                f"cv gives fold {fold} a model trained on examples it holds out; each "
+                "fold's training and test examples must be disjoint."
+            )
+    if cover:
+        trained = np.zeros(n_samples, dtype=bool)
+        for train, _ in splits:
+            trained[train] = True
+        if not np.all(trained):
+            raise ValueError(
+                f"cv leaves {np.sum(~trained)} examples in no training fold; use folds "
+                "whose training sets cover the examples (like KFold)."
+            )
+    return splits
+
+
+def fit_one(estimator, inputs, y, train, *, is_net, sample_weight=None, params=None):
+    """Fit ``estimator`` (a clone, fitted in place) on the rows ``train``: a net on a
+    :class:`~skmat._data.RowDataset` of them, any other estimator on the rows
+    themselves (``params``: its fit parameters, for all rows)."""
+    if is_net:
+        extras = {} if sample_weight is None else {WEIGHT_KEY: sample_weight}
+        estimator.fit(RowDataset(inputs, y, extras, rows=train), y[train])
+        raise_if_interrupted()  # skorch ends a fit quietly on Ctrl-C
+        return estimator
+    X = inputs.for_estimator()
+    fit_params = _check_method_params(X, params or {}, train)
+    return estimator.fit(inputs.take(train).for_estimator(), y[train], **fit_params)
+
+
+def _timed_fit_one(*args, **kwargs):
+    start = time.perf_counter()
+    model = fit_one(*args, **kwargs)
+    return model, time.perf_counter() - start
+
+
+def fit_folds_one_by_one(estimator, inputs, y, splits, *, is_net, n_jobs=None, **fit):
+    """Fit one clone of ``estimator`` per training fold, ``n_jobs`` at a time
+    (joblib); ``fit`` holds :func:`fit_one`'s ``sample_weight`` / ``params``.
+    Return the models and each one's fit time in seconds."""
+    fitted = Parallel(n_jobs=n_jobs)(
+        delayed(_timed_fit_one)(
+            clone(estimator), inputs, y, train, is_net=is_net, **fit
+        )
+        for train, _ in splits
+    )
+    return [model for model, _ in fitted], [seconds for _, seconds in fitted]
+
+
+def fit_folds_batched(net, inputs, y, splits, *, sample_weight=None):
+    """Fit one clone of ``net`` per training fold, all together as one stacked model.
+
+    Gives the fold nets that ``fit_folds_one_by_one`` gives, up to float rounding
+    (see :mod:`skmat._stacked`); :func:`skmat._batching.batching_obstacle` must
+    return None for ``net``.
+
+    Returns
+    -------
+    nets : list of skorch NeuralNetClassifier
+        One fitted clone of ``net`` per split: trained weights in ``module_``, the
+        optimizer state in ``optimizer_`` and one history row per epoch with
+        ``train_loss`` (no ``dur``: the epochs of all folds run interleaved).
+    """
+    nets, schedules = [], []
+    for train, _ in splits:
+        fold, stream = initialized_net(clone(net))
+        schedule = RowSchedule(fold, stream, train, fold.max_epochs)
+        if has_lazy_parameters(fold.module_):
+            schedule.initialize_lazy(fold, inputs)
+        nets.append(fold)
+        schedules.append(schedule)
+    gather = StackedRows(inputs, y, sample_weight, net_device(nets[0]))
+    train_stacked(nets, schedules, gather)
+    return nets

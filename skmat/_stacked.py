@@ -1,0 +1,505 @@
+"""The stacked training engine: several initialized clones of one skorch net trained
+in lockstep as one batched model (``torch.func``).
+
+The held-out phase fits copies of the same net (k fold nets, or XRM's two twins).
+Fitted one by one with skorch, every optimizer step of every copy pays skorch's and
+PyTorch's per-step overhead for a small amount of arithmetic. Here the copies'
+parameters are stacked along a new first dimension; one vmapped ``functional_call``
+runs all forwards in one go, each model on its own minibatch, and one optimizer over
+the stacked parameters updates all of them. :mod:`skmat._batching` says which nets
+this reproduces; :mod:`skmat._kfold` and :mod:`skmat._xrm` use it.
+
+Equivalence with one-by-one fits
+--------------------------------
+Training a net ``net`` on rows ``rows`` here gives what ``clone(net).fit(...)`` on
+those rows gives, up to float rounding:
+
+* **Initial weights.** Each net is initialized by skorch inside
+  ``torch.random.fork_rng`` after ``torch.manual_seed(random_state)``, exactly as its
+  own ``fit`` would (:func:`initialized_net`). Lazy modules get their parameters from
+  a forward pass on the first batch, after the first epoch's loader draws, as in
+  their own first training step (:meth:`RowSchedule.initialize_lazy`).
+* **Minibatches.** Right after initialization the net's torch RNG state is saved.
+  For every epoch it is restored, the net's own ``iterator_train`` (built by its
+  ``get_iterator``, so with the same class, batch size and shuffle) is iterated over
+  a dataset of row indices, and the state is saved again. The loader thus makes
+  exactly the RNG draws it makes in the net's skorch fit and yields the same batches.
+* **Loss.** The criterion instance of the net, with ``reduction="none"``, then the
+  mean over the batch, or ``sum(w * loss) / sum(w)`` with sample weights, as the
+  shifted net's ``get_loss``; for ``NLLLoss`` the output goes through
+  ``log(p + eps)`` first, as skorch's ``NeuralNetClassifier.get_loss``. The loss of
+  the step is the sum of the models' losses: model j's parameters only reach its own
+  loss, so each model gets its own gradient.
+* **Optimizer.** The supported optimizers update every parameter element from its
+  own gradient and state (plus scalars such as Adam's step count, which depend on the
+  step number only), so one optimizer over the stacked parameters equals one
+  optimizer per model, as long as all models step together.
+
+Ragged steps
+------------
+Training sets differ in size by a few examples, so their batches differ in size (the
+last batch of an epoch is smaller) and a model may have one batch per epoch more than
+another. Each model runs through its own sequence of batches, epoch after epoch, in
+lockstep with the others: at step t every model takes its own t-th batch. Batches of
+different sizes are padded to the largest with rows of weight 0 (they add exactly
+nothing to the loss or the gradient). When a model has no batch left (it finished its
+``max_epochs`` epochs in fewer steps), it leaves the stack: its parameters and
+optimizer state are taken out, and the remaining models continue with a new stacked
+optimizer whose state is the old state restricted to them. Models that leave are
+never stepped again (a zero gradient would still move them under Adam), and all
+models that remain in the stack have taken the same number of steps, so the
+optimizer's scalar step count is right for every one of them.
+
+In float64 the batched fits give the one-by-one fits' probabilities to ~1e-15. In
+float32 the summation order of the batched products differs, and training carries the
+rounding noise along (Adam, which divides each gradient by its running RMS, amplifies
+it on near-zero gradients): ~1e-7 for short fits of small heads, up to ~1e-3 after 50
+epochs of a 784-256-2 MLP that drives its training probabilities to 0 and 1 (the
+one-by-one fits are as sensitive to any other change of summation order).
+
+Inputs
+------
+Any input a skorch net takes (:class:`skmat._data.NetInput`): arrays and tensors of
+any shape per example, dicts of them (passed to ``forward`` as keyword arguments),
+and Datasets, whose rows are read per step (never all at once).
+
+Speed
+-----
+Per step, the minibatch rows of all models are copied with one ``index_select`` per
+input array into a buffer reused at every step, and ``nn.Linear`` layers compute
+``(W x^T)^T``: under ``vmap``, ``F.linear``'s weight gradient becomes the product
+``x^T @ grad`` with a (n_features, batch) left factor, several times slower on CPU
+than the ``grad^T @ x`` this form gives. What remains per step is one vmapped forward
+and backward, the loss and one optimizer step for all models, instead of one skorch
+step per model.
+"""
+
+import copy
+import types
+
+import numpy as np
+import torch
+from torch.func import functional_call, vmap
+
+from ._data import DATASET, MAPPING, module_arguments
+from ._net import criterion_reduction
+from ._random import TorchRNGStream
+
+#: Input arrays up to this many bytes in all are copied to the nets' device once;
+#: larger ones stay where they are and each step's rows are copied over.
+DEVICE_COPY_LIMIT = 2**30
+
+
+class IndexDataset(torch.utils.data.Dataset):
+    """``n`` rows whose content is their own index: a loader over it yields the
+    batches' row indices (and draws from the RNG as over the real data)."""
+
+    def __init__(self, n_samples):
+        self.n_samples = n_samples
+
+    def __len__(self):
+        return self.n_samples
+
+    def __getitem__(self, index):
+        return index
+
+    def __getitems__(self, indices):
+        return list(indices)
+
+
+def net_device(net):
+    """The device of an initialized net's parameters."""
+    return next(net.module_.parameters(), torch.empty(0)).device
+
+
+def has_lazy_parameters(module):
+    """Whether a module still has uninitialized (lazy) parameters."""
+    return any(
+        isinstance(p, torch.nn.parameter.UninitializedParameter)
+        for p in module.parameters()
+    )
+
+
+def initialized_net(net):
+    """``net`` initialized as its own ``fit`` initializes it, and the
+    :class:`~skmat._random.TorchRNGStream` that its training continues."""
+    stream = TorchRNGStream(net.device, seed=net.random_state)
+    with stream.active():
+        net.initialize()
+    return net, stream
+
+
+class RowSchedule:
+    """The minibatches (row indices) of one net, epoch after epoch, drawn as its own
+    skorch fit draws them; iterating yields ``(epoch, rows)``."""
+
+    def __init__(self, net, stream, rows, n_epochs):
+        self.loader = net.get_iterator(IndexDataset(len(rows)), training=True)
+        self.stream = stream
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.n_epochs = n_epochs
+        self._first_epoch = None
+
+    def _draw_epoch(self):
+        with self.stream.active():
+            batches = [self.rows[np.asarray(batch)] for batch in self.loader]
+        return batches
+
+    def initialize_lazy(self, net, inputs):
+        """Give a lazy module its parameters as the net's first training step does:
+        a forward pass on the first batch, with the RNG state that the first
+        epoch's loader draws leave."""
+        self._first_epoch = self._draw_epoch()
+        first = self._first_epoch[0] if self._first_epoch else self.rows[:1]
+        with self.stream.active(), torch.no_grad():
+            net.module_.train()
+            net.infer(inputs.rows(first))
+
+    def __iter__(self):
+        for epoch in range(self.n_epochs):
+            if epoch == 0 and self._first_epoch is not None:
+                batches, self._first_epoch = self._first_epoch, None
+            else:
+                batches = self._draw_epoch()
+            for batch in batches:
+                yield epoch, batch
+
+
+def _is_per_element(value, param):
+    return torch.is_tensor(value) and value.ndim > 0 and value.shape == param.shape
+
+
+class _Stack:
+    """The stacked parameters of the models still training, and their optimizer."""
+
+    def __init__(self, net, params, state=None):
+        self.net = net
+        self.params = params
+        args, kwargs = net.get_params_for_optimizer("optimizer", params.items())
+        self.optimizer = net.optimizer(*args, **kwargs)
+        if state is not None:
+            self.optimizer.load_state_dict(state)
+
+    @classmethod
+    def from_nets(cls, nets):
+        named = [dict(net.module_.named_parameters()) for net in nets]
+        params = {
+            name: torch.stack([model[name].detach() for model in named])
+            .clone()
+            .requires_grad_(param.requires_grad)
+            for name, param in named[0].items()
+        }
+        return cls(nets[0], params)
+
+    def _param_list(self):
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
+
+    def model_state(self, row):
+        """Parameters and optimizer ``state`` of the model in ``row`` of the stack."""
+        params = {name: p.detach()[row].clone() for name, p in self.params.items()}
+        state = {}
+        for index, param in enumerate(self._param_list()):
+            if param not in self.optimizer.state:
+                continue
+            state[index] = {
+                key: (
+                    value[row].clone()
+                    if _is_per_element(value, param)
+                    else value.clone()
+                    if torch.is_tensor(value)
+                    else value
+                )
+                for key, value in self.optimizer.state[param].items()
+            }
+        return params, state
+
+    def keep(self, rows):
+        """A new stack of the models in ``rows`` (a list of positions)."""
+        index = torch.as_tensor(rows, device=next(iter(self.params.values())).device)
+        new_state = {}
+        for i, param in enumerate(self._param_list()):
+            if param not in self.optimizer.state:
+                continue
+            new_state[i] = {
+                key: (
+                    value.index_select(0, index)
+                    if _is_per_element(value, param)
+                    else value
+                )
+                for key, value in self.optimizer.state[param].items()
+            }
+        params = {
+            name: p.detach().index_select(0, index).requires_grad_(p.requires_grad)
+            for name, p in self.params.items()
+        }
+        groups = self.optimizer.state_dict()["param_groups"]
+        state = {"state": new_state, "param_groups": groups}
+        return type(self)(self.net, params, state)
+
+
+def _record_history(net, epochs, losses, sizes):
+    """Fill ``net.history`` like skorch's fit loop with its default callbacks
+    (``train_loss`` is the epoch's mean batch loss, weighted by batch size)."""
+    best = np.inf
+    for epoch in range(net.max_epochs):
+        in_epoch = epochs == epoch
+        net.history.new_epoch()
+        net.history.record("epoch", len(net.history))
+        for loss, size in zip(losses[in_epoch], sizes[in_epoch]):
+            net.history.new_batch()
+            net.history.record_batch("train_loss", float(loss))
+            net.history.record_batch("train_batch_size", int(size))
+        net.history.record("train_batch_count", int(in_epoch.sum()))
+        if in_epoch.any():
+            loss = float(np.average(losses[in_epoch], weights=sizes[in_epoch]))
+            net.history.record("train_loss", loss)
+            net.history.record("train_loss_best", bool(loss < best))
+            best = min(best, loss)
+
+
+def train_stacked(nets, schedules, gather, *, before_step=None):
+    """Train initialized ``nets`` in lockstep as one stacked model, in place.
+
+    At step t every model takes the t-th batch of its schedule; a model that has no
+    batch left leaves the stack. At the end each net holds its trained weights, its
+    optimizer state and its history.
+
+    Parameters
+    ----------
+    nets : list of skorch NeuralNetClassifier
+        Initialized clones of one shifted net (:func:`initialized_net`), as many as
+        ``schedules``.
+    schedules : list of iterables of (epoch, row indices)
+        The batches of each model (positions of ``gather``'s data), e.g.
+        :class:`RowSchedule`.
+    gather : StackedRows
+        Holds the data; its labels ``gather.y`` are read at every step, so a caller
+        may change them in place between steps (the batch of the current step is
+        gathered before ``before_step`` runs).
+    before_step : callable, default=None
+        Called at every step after the batches are gathered and before the forward
+        pass and the optimizer step, as ``before_step(step)`` with a
+        :class:`types.SimpleNamespace` ``step`` holding ``active`` (the model in each
+        row of the stack), ``batches`` (their row indices, unpadded), ``x`` (the
+        gathered, padded input, shape (len(active), width, ...)), ``params`` (the
+        stacked parameters, before this step's update), ``finished`` (model ->
+        (parameters, optimizer state) of the models that took all their steps),
+        ``forward`` (the vmapped functional forward: ``forward(params, x)``) and
+        ``forward_one`` (the same for one model's parameters and batch).
+    """
+    criterion = nets[0].criterion_
+    module = stacked_module(nets[0].module_)
+    forward_one = functional_forward(module)
+    forward = vmap(forward_one)
+
+    stack = _Stack.from_nets(nets)
+    active = list(range(len(nets)))  # the model in each row of the stack
+    streams = [iter(schedule) for schedule in schedules]
+    finished = {}
+    log = [[] for _ in nets]  # (epoch, batch size) of each step, per model
+    step_losses = []  # (models, their losses) per step
+    while True:
+        batches, done = [], []
+        for row, model in enumerate(active):
+            item = next(streams[model], None)
+            if item is None:
+                done.append(row)
+            else:
+                batches.append(item[1])
+                log[model].append((item[0], len(item[1])))
+        if done:
+            # These models took all their steps: out of the stack. The others took
+            # the same number of steps as one another, so one optimizer still fits.
+            for row in done:
+                finished[active[row]] = stack.model_state(row)
+            rows = [row for row in range(len(active)) if row not in done]
+            active = [active[row] for row in rows]
+            if not active:
+                break
+            stack = stack.keep(rows)
+        xb, yb, weight = gather(batches)
+        if before_step is not None:
+            before_step(
+                types.SimpleNamespace(
+                    active=active,
+                    batches=batches,
+                    x=xb,
+                    params=stack.params,
+                    finished=finished,
+                    forward=forward,
+                    forward_one=forward_one,
+                )
+            )
+        out = forward(stack.params, xb)
+        loss = _batch_losses(criterion, out, yb, weight, gather.weighted)
+        stack.optimizer.zero_grad()
+        loss.sum().backward()
+        stack.optimizer.step()
+        step_losses.append((active, loss.detach()))
+
+    for model, fold in enumerate(nets):
+        params, state = finished[model]
+        with torch.no_grad():
+            for name, param in fold.module_.named_parameters():
+                param.copy_(params[name])
+        groups = fold.optimizer_.state_dict()["param_groups"]
+        fold.optimizer_.load_state_dict({"state": state, "param_groups": groups})
+    _fill_histories(nets, log, step_losses)
+
+
+def functional_forward(module):
+    """``forward(params, x)`` of ``module`` with the given parameters; a dict ``x``
+    (a dict input) is passed as keyword arguments."""
+
+    def forward(params, x):
+        x = module_arguments(x)
+        if isinstance(x, dict):
+            return functional_call(module, params, (), x)
+        return functional_call(module, params, (x,))
+
+    return forward
+
+
+class StackedRows:
+    """Gathers the models' minibatches from the input, padded to the largest batch
+    with rows of weight 0.
+
+    Arrays and tensors are indexed with ``index_select`` into buffers reused at every
+    step (a fresh multi-megabyte tensor per step costs more, in page faults on CPU,
+    than the copy itself); a Dataset's rows are read and collated per step.
+    """
+
+    def __init__(self, inputs, y, sample_weight, device):
+        self.inputs = inputs
+        self.device = device
+        self.leaves = None
+        if inputs.kind != DATASET:
+            source = inputs.source
+            leaves = source if inputs.kind == MAPPING else {None: source}
+            leaves = {key: torch.as_tensor(value) for key, value in leaves.items()}
+            size = sum(
+                leaf.element_size() * leaf.nelement() for leaf in leaves.values()
+            )
+            self.on_device = size <= DEVICE_COPY_LIMIT
+            if self.on_device:
+                leaves = {key: leaf.to(device) for key, leaf in leaves.items()}
+            self.leaves = leaves
+            self.buffers = {
+                key: leaf.new_empty((0, *leaf.shape[1:]))
+                for key, leaf in leaves.items()
+            }
+        # a tensor on the device is used as it is: the XRM flips write into it
+        self.y = (y if torch.is_tensor(y) else torch.as_tensor(np.asarray(y))).to(
+            device
+        )
+        self.weighted = sample_weight is not None
+        if self.weighted:
+            self.w = torch.as_tensor(np.asarray(sample_weight)).to(device)
+
+    def _gather(self, index):
+        """The rows ``index`` (of shape (k, width)) of the input, on the device."""
+        flat = index.reshape(-1)
+        if self.leaves is None:
+            rows = self.inputs.rows(flat)
+            rows = {None: rows} if not isinstance(rows, dict) else rows
+            gathered = {
+                key: torch.as_tensor(value).to(self.device)
+                for key, value in rows.items()
+            }
+        else:
+            rows = self.inputs.source_rows(flat)
+            gathered = {}
+            for key, leaf in self.leaves.items():
+                positions = torch.from_numpy(rows).to(leaf.device)
+                if len(self.buffers[key]) < len(positions):
+                    self.buffers[key] = leaf.new_empty(
+                        (len(positions), *leaf.shape[1:])
+                    )
+                out = self.buffers[key][: len(positions)]
+                torch.index_select(leaf, 0, positions, out=out)
+                gathered[key] = out if self.on_device else out.to(self.device)
+        shaped = {
+            key: value.view(*index.shape, *value.shape[1:])
+            for key, value in gathered.items()
+        }
+        return shaped[None] if None in shaped else shaped
+
+    def __call__(self, batches):
+        """``(x, y, weight)``: ``x`` of shape (k, width, ...) (or a dict of them),
+        ``y`` and ``weight`` of shape (k, width); ``weight`` is None when all batches
+        have the same size and there are no sample weights. ``batches`` are positions
+        of the input, ``y`` and the weights."""
+        sizes = [len(batch) for batch in batches]
+        width = max(sizes)
+        if min(sizes) == width:
+            index, mask = np.stack(batches), None
+        else:
+            index = np.empty((len(batches), width), dtype=np.int64)
+            mask = np.zeros((len(batches), width), dtype=np.float32)
+            for row, batch in enumerate(batches):
+                index[row, : len(batch)] = batch
+                index[row, len(batch) :] = batch[0]  # any real row; weight 0
+                mask[row, : len(batch)] = 1
+            mask = torch.from_numpy(mask).to(self.device)
+        x = self._gather(index)
+        index = torch.from_numpy(index).to(self.device)
+        weight = self.w[index] if self.weighted else None
+        if mask is not None:
+            weight = mask if weight is None else weight * mask.to(weight.dtype)
+        return x, self.y[index], weight
+
+
+def _batch_losses(criterion, out, y, weight, weighted):
+    """Each model's loss on its batch, as the shifted net's ``get_loss`` computes it:
+    the batch mean, or ``sum(w * loss) / sum(w)`` with sample weights."""
+    if isinstance(criterion, torch.nn.NLLLoss):
+        # skorch's NeuralNetClassifier.get_loss: NLLLoss gets log(p + eps)
+        out = torch.log(out + torch.finfo(out.dtype).eps)
+    with criterion_reduction(criterion, "none"):
+        per_example = criterion(out.flatten(0, 1), y.flatten()).view(y.shape)
+    if weighted:
+        weight = weight.to(per_example.dtype)
+        total = weight.sum(1).clamp_min(torch.finfo(weight.dtype).tiny)
+        return (per_example * weight).sum(1) / total
+    counted = None if weight is None else weight.to(per_example.dtype)
+    if 0 <= criterion.ignore_index:  # never with the default ignore_index=-100
+        kept = (y != criterion.ignore_index).to(per_example.dtype)
+        counted = kept if counted is None else counted * kept
+    if counted is None:
+        return per_example.mean(1)
+    return (per_example * counted).sum(1) / counted.sum(1)
+
+
+def _stacked_linear_forward(self, input):
+    """``nn.Linear.forward`` for the vmapped training: ``(W x^T)^T + b`` on 2-d input.
+
+    The same numbers as ``F.linear``; but under ``vmap`` the weight gradient of
+    ``F.linear`` becomes ``x^T @ grad`` per model, a (n_features, batch) @ (batch,
+    n_out) product that is several times slower on CPU than the ``grad^T @ x`` that
+    this form gives (and that plain ``nn.Linear`` computes).
+    """
+    if input.dim() != 2:
+        return torch.nn.functional.linear(input, self.weight, self.bias)
+    out = torch.mm(self.weight, input.t()).t()
+    return out if self.bias is None else out + self.bias
+
+
+def stacked_module(module):
+    """A copy of ``module`` to run through ``functional_call`` under ``vmap``, in train
+    mode, with the faster form of its ``nn.Linear`` layers."""
+    module = copy.deepcopy(module).train()
+    for sub in module.modules():
+        if type(sub) is torch.nn.Linear:
+            sub.forward = types.MethodType(_stacked_linear_forward, sub)
+    return module
+
+
+def _fill_histories(nets, log, step_losses):
+    per_model = [[] for _ in nets]
+    if step_losses:
+        for models, losses in step_losses:
+            for model, loss in zip(models, losses.tolist()):
+                per_model[model].append(loss)
+    for model, fold in enumerate(nets):
+        steps = np.asarray(log[model], dtype=np.int64).reshape(-1, 2)
+        _record_history(fold, steps[:, 0], np.asarray(per_model[model]), steps[:, 1])
