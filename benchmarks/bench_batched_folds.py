@@ -11,11 +11,11 @@ Two settings, n = 5000 examples, 2 classes, Adam (lr 1e-3), shuffled minibatches
 For each it prints the median wall time over ``--repeats`` runs of one ERM fit of the
 net on all n examples, of the k held-out fits done one by one with skorch (each fold
 net fitted on its training fold, then predicting its test fold), and of
-``fit_batched_folds`` (+ the same predictions), with their ratios to the ERM fit. A
+the batched k-fold strategy (+ the same predictions), with their ratios to the ERM fit. A
 full MAT fit costs about the held-out phase plus one more (final) fit, i.e. its
 ratio to ERM is about ``1 + held-out / ERM`` (column "MAT est.", batched). The last
 column is the largest difference between the two paths' held-out probabilities
-(float32 rounding noise carried through training; see skmat/_batched.py).
+(float32 rounding noise carried through training; see skmat/_stacked.py).
 
 On the 2-core CPU of the development machine (torch 2.13, 2 threads, medians of 3;
 three runs, which shared the machine with other jobs, gave ERM 0.70-0.78s for the
@@ -40,8 +40,9 @@ from sklearn.model_selection import StratifiedKFold
 from skorch import NeuralNetClassifier
 
 from skmat import InMemoryDataLoader
-from skmat._batched import batched_predict_proba, fit_batched_folds
-from skmat._net import make_shifted_net, net_inputs
+from skmat._data import RowDataset, check_net_input
+from skmat._held_out import KFold
+from skmat._net import make_shifted_net
 
 
 class LinearHead(torch.nn.Module):
@@ -100,20 +101,20 @@ def make_net(module, n_features, epochs, batch_size, seed):
 
 
 def erm(net, X, y, splits):
-    clone(net).fit(net_inputs(X), y)
+    clone(net).fit(RowDataset(check_net_input(X), y), y)
+
+
+def held_out(net, X, y, splits, batched):
+    strategy = KFold(net, splits, is_net=True, batched=batched)
+    return strategy.fit(check_net_input(X), y, n_classes=2).proba
 
 
 def sequential(net, X, y, splits):
-    proba = []
-    for train, test in splits:
-        fold = clone(net).fit(net_inputs(X[train]), y[train])
-        proba.append(fold.predict_proba(X[test]))
-    return proba
+    return held_out(net, X, y, splits, batched=False)
 
 
 def batched(net, X, y, splits):
-    nets = fit_batched_folds(net, X, y, splits)
-    return batched_predict_proba(nets, X, [test for _, test in splits])
+    return held_out(net, X, y, splits, batched=True)
 
 
 def median_time(fn, *args, repeats):
@@ -156,14 +157,7 @@ def main():
             StratifiedKFold(args.folds, shuffle=True, random_state=0).split(X, y)
         )
         net = make_net(module, n_features, args.epochs, args.batch_size, seed=0)
-        check = np.max(
-            [
-                np.abs(a - b).max()
-                for a, b in zip(
-                    sequential(net, X, y, splits), batched(net, X, y, splits)
-                )
-            ]
-        )
+        check = np.abs(sequential(net, X, y, splits) - batched(net, X, y, splits)).max()
         times = [
             median_time(fn, net, X, y, splits, repeats=args.repeats)
             for fn in (erm, sequential, batched)

@@ -264,12 +264,20 @@ def input_kind(X):
         return TABLE  # scikit-learn's validation says that sparse input is refused
     if isinstance(X, Mapping):
         return MAPPING
-    if hasattr(X, "iloc") or hasattr(X, "__array__") or isinstance(X, (list, tuple)):
-        if torch.is_tensor(X):
-            return TABLE if X.ndim == 2 and X.device.type == "cpu" else ARRAY
-        if hasattr(X, "iloc") or getattr(X, "ndim", None) is None:
-            return TABLE  # DataFrames and nested lists: let scikit-learn validate
-        return TABLE if X.ndim == 2 else ARRAY
+    if torch.is_tensor(X):
+        return TABLE if X.ndim == 2 and X.device.type == "cpu" else ARRAY
+    if hasattr(X, "iloc"):
+        return TABLE  # DataFrames: scikit-learn validates them
+    if isinstance(X, (list, tuple)):
+        try:
+            X = np.asarray(X)
+        except ValueError as exc:  # ragged nesting
+            raise ValueError(
+                f"X is a nested sequence that numpy cannot make into an array: {exc}"
+            ) from exc
+    if hasattr(X, "__array__"):
+        ndim = X.ndim if isinstance(X, np.ndarray) else np.asarray(X).ndim
+        return TABLE if ndim == 2 else ARRAY
     raise TypeError(
         "X must be an array, a torch tensor, a dict of them (keyword arguments of "
         "the module's forward), a skorch.helper.SliceDataset or a torch Dataset; "
@@ -346,3 +354,16 @@ def take_rows(X, rows):
     if torch.is_tensor(X):
         return _index(X, rows)
     return _safe_indexing(X, rows)
+
+
+def take_fit_params(params, rows, n_samples):
+    """Fit parameters for the rows ``rows``: those with one entry per example (of
+    ``n_samples``) are indexed, the others passed as they are."""
+    taken = {}
+    for name, value in (params or {}).items():
+        try:
+            per_row = value is not None and n_rows(value) == n_samples
+        except TypeError:
+            per_row = False
+        taken[name] = take_rows(value, rows) if per_row else value
+    return taken

@@ -8,9 +8,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _check_method_params
 
-from ._data import WEIGHT_KEY, RowDataset
+from ._data import WEIGHT_KEY, RowDataset, take_fit_params
 from ._interrupt import raise_if_interrupted
 from ._stacked import (
     RowSchedule,
@@ -106,8 +105,7 @@ def fit_one(estimator, inputs, y, train, *, is_net, sample_weight=None, params=N
         estimator.fit(RowDataset(inputs, y, extras, rows=train), y[train])
         raise_if_interrupted()  # skorch ends a fit quietly on Ctrl-C
         return estimator
-    X = inputs.for_estimator()
-    fit_params = _check_method_params(X, params or {}, train)
+    fit_params = take_fit_params(params, train, len(inputs))
     return estimator.fit(inputs.take(train).for_estimator(), y[train], **fit_params)
 
 

@@ -76,6 +76,7 @@ step per model.
 
 import copy
 import types
+import warnings
 
 import numpy as np
 import torch
@@ -353,9 +354,13 @@ def functional_forward(module):
 
     def forward(params, x):
         x = module_arguments(x)
-        if isinstance(x, dict):
-            return functional_call(module, params, (), x)
-        return functional_call(module, params, (x,))
+        with warnings.catch_warnings():
+            # vmap runs ops without a batching rule (EmbeddingBag's padding_idx) in
+            # a loop, and says so at every call: it is slower, not wrong.
+            warnings.filterwarnings("ignore", message=".*performance drop.*")
+            if isinstance(x, dict):
+                return functional_call(module, params, (), x)
+            return functional_call(module, params, (x,))
 
     return forward
 

@@ -14,24 +14,19 @@ scores: the model is right on them only because it trained on them. MAT lowers t
 import numbers
 
 import numpy as np
-import torch
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import (
-    _check_method_params,
-    _num_features,
-    _num_samples,
-    check_consistent_length,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from ._data import n_rows, take_fit_params, take_rows
+from ._held_out import model_proba
+from ._kfold import make_splits
 from ._mat import MATClassifier
+from ._random import draw_seed, forked_torch_rng
 
 __all__ = ["MemorizationDisplay", "memorization_score"]
 
@@ -44,7 +39,7 @@ def _seed_from(random_state):
         return None
     if isinstance(random_state, numbers.Integral):
         return int(random_state)
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return draw_seed(check_random_state(random_state))
 
 
 def _seeded(estimator, seed):
@@ -67,15 +62,14 @@ def _fit_predict_proba(estimator, X, y, train, test, fit_params, seed):
     ``random_state`` of its own is then deterministic, and the caller's global torch
     RNG is left as it was).
     """
-    X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-    fit_params = _check_method_params(X, fit_params, train)
-    X_test = _safe_indexing(X, test)
+    X_train, y_train = take_rows(X, train), y[train]
+    fit_params = take_fit_params(fit_params, train, len(y))
+    X_test = take_rows(X, test)
     if seed is None:
         estimator.fit(X_train, y_train, **fit_params)
         proba = estimator.predict_proba(X_test)
     else:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with forked_torch_rng(seed=seed):
             estimator.fit(X_train, y_train, **fit_params)
             proba = estimator.predict_proba(X_test)
     return np.asarray(proba, dtype=np.float64), getattr(estimator, "classes_", None)
@@ -116,48 +110,23 @@ def _check_proba(proba, n_samples, n_classes, name):
 
 
 def _splits(cv, X, y, groups, seed, in_sample):
-    """The folds, computed once. Their test folds must partition the examples, no
-    model may train on an example it holds out, and with ``in_sample="folds"`` every
-    example must be in some training fold."""
-    if cv is None:
-        cv = 5
-    if isinstance(cv, numbers.Integral):
-        cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-        smallest = np.bincount(np.unique(y, return_inverse=True)[1]).min()
-        if cv.n_splits > smallest:
-            raise ValueError(
-                f"cv={cv.n_splits} asks for {cv.n_splits} stratified folds, but the "
-                f"rarest class in y has only {smallest} members; use cv <= {smallest}."
-            )
+    """The folds, computed once (:func:`skmat._kfold.make_splits`); with
+    ``in_sample="folds"`` every example must be in some training fold."""
+    if cv is not None and not isinstance(cv, numbers.Integral):
+        X_split = (
+            X if hasattr(X, "shape") and len(getattr(X, "shape", ())) == 2 else None
+        )
     else:
-        cv = check_cv(cv, y, classifier=True)
-    splits = list(cv.split(X, y, groups))
-    tested = np.concatenate([np.asarray(test) for _, test in splits])
-    n_samples = _num_samples(X)
-    if len(tested) != n_samples or not np.array_equal(
-        np.sort(tested), np.arange(n_samples)
-    ):
-        raise ValueError(
-            "cv must give test folds that partition the examples (each one held out "
-            f"exactly once), like KFold; {cv!r} does not."
-        )
-    if any(np.intersect1d(train, test).size for train, test in splits):
-        raise ValueError(
-            "cv gives a fold whose model is trained on examples it holds out; each "
-            "fold's training and test examples must be disjoint."
-        )
-    if in_sample == "folds":
-        trained = np.zeros(n_samples, dtype=bool)
-        for train, _ in splits:
-            trained[np.asarray(train)] = True
-        if not np.all(trained):
-            raise ValueError(
-                f"cv leaves {np.sum(~trained)} examples in no training fold, so "
-                "in_sample='folds' has no model that trained on them; use folds "
-                "whose training sets cover the examples (like KFold) or "
-                "in_sample='full'."
-            )
-    return splits
+        X_split = None
+    return make_splits(
+        5 if cv is None else cv,
+        y,
+        n_samples=len(y),
+        X=X_split,
+        split_params={} if groups is None else {"groups": groups},
+        seed=seed,
+        cover=in_sample == "folds",
+    )
 
 
 def _check_erm_estimator(estimator, fitted, X, classes, n_samples):
@@ -184,10 +153,14 @@ def _check_erm_estimator(estimator, fitted, X, classes, n_samples):
             f"examples, X has {n_samples}: procedure='erm' reuses its held_out_proba_, "
             "so pass the data it was fitted on (or an unfitted MATClassifier)."
         )
-    if _num_features(X) != estimator.n_features_in_:
+    n_features = getattr(X, "shape", (0, None))[1:2]
+    if hasattr(estimator, "n_features_in_") and n_features != (
+        estimator.n_features_in_,
+    ):
         raise ValueError(
-            f"X has {_num_features(X)} features, the MATClassifier was fitted on "
-            f"{estimator.n_features_in_}: pass the data it was fitted on."
+            f"X has {n_features[0] if n_features else '?'} features, the "
+            f"MATClassifier was fitted on {estimator.n_features_in_}: pass the data "
+            "it was fitted on."
         )
     if not np.array_equal(estimator.classes_, classes):
         raise ValueError(
@@ -390,9 +363,9 @@ def memorization_score(
     >>> float(scores[0]), float(np.median(scores[1:]))
     (1.0, 0.0)
     """
-    n_samples = _num_samples(X)
+    n_samples = n_rows(X)
     y = column_or_1d(y, warn=True)
-    check_consistent_length(X, y, sample_weight, groups)
+    check_consistent_length(np.empty(n_samples), y, sample_weight, groups)
     check_classification_targets(y)
     encoder = LabelEncoder().fit(y)
     classes = encoder.classes_
@@ -485,7 +458,7 @@ def _estimator_halves(
     """In-sample and held-out probabilities of fitting clones of ``estimator``."""
     seed = _seed_from(random_state)
     template = _seeded(clone(estimator), seed)
-    n_samples, n_classes = _num_samples(X), len(classes)
+    n_samples, n_classes = len(y), len(classes)
     everything = np.arange(n_samples)
     splits = (
         [] if held_out_proba is not None else _splits(cv, X, y, groups, seed, in_sample)
@@ -539,7 +512,7 @@ def _erm_halves(
     """In-sample and held-out probabilities of plain training of a MATClassifier's
     net; the held-out half is its held-out phase."""
     fitted = hasattr(estimator, "held_out_proba_")
-    _check_erm_estimator(estimator, fitted, X, classes, _num_samples(X))
+    _check_erm_estimator(estimator, fitted, X, classes, len(y))
     erm = clone(estimator).set_params(shift_strength=0, early_stopping=False)
     if fitted and held_out_proba is None:
         if cv is not None:
@@ -594,19 +567,16 @@ def _erm_halves(
 def _fold_nets_halves(mat, X, classes):
     """Both halves from a fitted MATClassifier's fold nets: each predicts the
     examples it trained on; the held-out half is its ``held_out_proba_``."""
-    X = validate_data(mat, X, reset=False, dtype=np.float32)
-    n_samples, n_classes = X.shape[0], len(classes)
+    inputs = mat._check_X(X, reset=False)
+    n_samples, n_classes = len(inputs), len(classes)
+    device = mat.estimator_.device
     probas, splits = [], []
     everything = np.arange(n_samples)
-    with torch.random.fork_rng(devices=[]):
-        for model, train in zip(
-            mat.held_out_estimators_, mat.held_out_estimators_samples_
-        ):
-            columns = np.asarray(getattr(model, "classes_", np.arange(n_classes)))
-            proba = np.zeros((n_samples, n_classes))
-            proba[np.ix_(train, columns)] = model.predict_proba(X[train])
-            probas.append(proba)
-            splits.append((train, np.setdiff1d(everything, train)))
+    for model, train in zip(mat.held_out_estimators_, mat.held_out_estimators_samples_):
+        proba = np.zeros((n_samples, n_classes))
+        proba[train] = model_proba(model, inputs.take(train), n_classes, device)
+        probas.append(proba)
+        splits.append((train, np.setdiff1d(everything, train)))
     in_sample, _ = _fold_halves(probas, splits, n_samples, n_classes)
     return in_sample, np.asarray(mat.held_out_proba_, dtype=np.float64)
 
