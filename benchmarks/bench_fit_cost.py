@@ -21,6 +21,15 @@ of 3, nothing else running), 2026-11-27:
     linear 2048->2   1.01s   3.81s (3.78x)    2.03s (2.02x)   1.30s (1.29x)
     MLP 784-256-2    1.96s   9.00s (4.60x)    8.98s (4.59x)   4.01s (2.05x)
 
+Again on 2026-12-01 (the machine ran slower that day), before and after the
+redesign of the data path (skmat/_data.py) and of the held-out phase:
+
+    setting          ERM     MAT sequential   MAT batched   MAT xrm
+    linear, before   1.86s   4.43x            1.93x         1.51x
+    linear, after    1.96s   3.53x            1.60x         1.29x
+    MLP, before      2.73s   4.72x            3.37x         2.20x
+    MLP, after       2.80s   4.24x            3.22x         1.87x
+
 The MLP is compute-bound on 2 cores: batching its folds saves nothing there, which is
 why ``fold_training="auto"`` batches on the CPU only modules of at most 50,000
 parameters. XRM trains two twins on halves, about one ERM fit in all.
