@@ -28,21 +28,18 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn import get_config
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import check_cv, train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
-    _raise_for_params,
-    _routing_enabled,
     process_routing,
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -50,6 +47,14 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNetClassifier
 
+from ._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _raise_for_params,
+    check_sample_weight,
+)
 from ._data import (
     ARRAY,
     GROUP_KEY,
@@ -72,7 +77,14 @@ from ._held_out import (
 )
 from ._interrupt import raise_if_interrupted, watch_interrupts
 from ._kfold import make_splits
-from ._net import make_shifted_net, n_parameters, net_logits, probe_net
+from ._net import (
+    TrainingDiverged,
+    divergence,
+    make_shifted_net,
+    n_parameters,
+    net_logits,
+    probe_net,
+)
 from ._random import draw_seed, forked_torch_rng
 from ._shift import logits_to_log_proba
 
@@ -173,6 +185,21 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     def _final_attributes(self, estimator):
         """Fitted attributes that need the fitted final net (subclass hook)."""
         return {}
+
+    #: What to try when a net's training diverges (subclasses add their own knob).
+    _divergence_remedy = "a smaller learning rate"
+
+    def _divergence_advice(self, message, inputs):
+        """``message`` with what to try: the method's remedy, and scaling X when
+        its values are large."""
+        advice = f"{message} Try {self._divergence_remedy}"
+        largest = inputs.largest_magnitude()
+        if largest is not None and largest > 1e4:
+            advice += (
+                f", and scale X: it holds values up to {largest:.3g} in absolute "
+                "value (StandardScaler for tables, /255 for images)"
+            )
+        return advice + "."
 
     def _held_out_template(self):
         return (
@@ -310,8 +337,9 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             )
         inputs, y = self._check_X(X, y, reset=True)
         for name in ("n_features_in_", "feature_names_in_"):
-            if name in vars(self):  # set by validate_data
-                fitted[name] = vars(self).pop(name)
+            value = vars(self).pop(name, None)  # set by validate_data
+            if value is not None and inputs.kind == TABLE:
+                fitted[name] = value
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         classes = encoder.classes_
@@ -323,9 +351,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         y_encoded = encoder.transform(y)
         n_samples = len(inputs)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, np.empty(n_samples), dtype=np.float32
-            )
+            sample_weight = check_sample_weight(sample_weight, n_samples)
         if groups is not None:
             groups = np.asarray(groups)
             if groups.shape != (n_samples,):
@@ -333,6 +359,13 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                     f"groups must have shape (n_samples,) = ({n_samples},); got "
                     f"{groups.shape}."
                 )
+            try:
+                np.unique(groups)
+            except TypeError as exc:
+                raise ValueError(
+                    "The labels in groups must be sortable (all numbers or all "
+                    f"strings); got values of several types: {exc}"
+                ) from exc
         rng = check_random_state(self.random_state)
         net_seed = (
             self.random_state
@@ -367,7 +400,10 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             strategy, description = self._held_out_strategy(
                 inputs, y_encoded, routed, rng, make_net, probe
             )
-            result = strategy.fit(inputs, y_encoded, n_classes, sample_weight)
+            try:
+                result = strategy.fit(inputs, y_encoded, n_classes, sample_weight)
+            except TrainingDiverged as exc:
+                raise TrainingDiverged(self._divergence_advice(str(exc), inputs))
             for index, (seconds, rows) in enumerate(
                 zip(result.fit_times or [], result.samples)
             ):
@@ -410,10 +446,24 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         labels = y_encoded if rows is None else y_encoded[rows]
         estimator = final_net.fit(dataset, labels)
         raise_if_interrupted()  # skorch ends a fit quietly on Ctrl-C
+        problem = divergence(estimator)
+        if problem is not None:
+            message = f"The training of the final net diverged: {problem}."
+            raise TrainingDiverged(self._divergence_advice(message, inputs))
         if self.early_stopping:
             scores = np.asarray(estimator.history[:, VALID_SCORE_KEY])
             best_epoch = int(dict(estimator.callbacks_)[_EARLY_STOPPING].best_epoch_)
             fitted.update(validation_scores_=scores, best_epoch_=best_epoch)
+            # The callback has served (and dropped its data): the fitted net goes on
+            # as the user's net, e.g. with partial_fit.
+            estimator.callbacks = [
+                item
+                for item in estimator.callbacks
+                if not (isinstance(item, tuple) and item[0] == _EARLY_STOPPING)
+            ]
+            estimator.callbacks_ = [
+                item for item in estimator.callbacks_ if item[0] != _EARLY_STOPPING
+            ]
             self._log(
                 f"early stopping: best epoch {best_epoch} of {len(scores)}, validation "
                 f"worst-group accuracy {scores[best_epoch - 1]:.3f}"
@@ -537,6 +587,14 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             random_state=draw_seed(rng),
         )
         train, valid = np.sort(train), np.sort(valid)
+        missing = np.setdiff1d(np.unique(y_encoded), y_encoded[train])
+        if missing.size:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves "
+                f"{len(train)} training examples, which miss {missing.size} of the "
+                f"classes (class indices {missing[:5].tolist()}); use a smaller "
+                "validation_fraction."
+            )
         stopping = WorstGroupEarlyStopping(
             inputs.take(valid),
             y_encoded[valid],
@@ -553,7 +611,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _route(self, sample_weight, groups, fit_params):
         """Metadata for the splitter and a scikit-learn held-out estimator."""
-        if _routing_enabled():
+        if get_config()["enable_metadata_routing"]:
             return process_routing(
                 self, "fit", sample_weight=sample_weight, groups=groups, **fit_params
             )

@@ -11,9 +11,9 @@ groups online.
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import HeldOutNetClassifier, TrainingExtras, inferred_group_ids
+from ._compat import Interval, StrOptions
 from ._docstrings import fill_docstring
 
 
@@ -144,6 +144,39 @@ class _GroupMethod(HeldOutNetClassifier):
     def _needs_held_out(self, groups):
         return groups is None
 
+    def fit(
+        self, X, y, *, sample_weight=None, groups=None, held_out_proba=None, **params
+    ):
+        """Fit the final net on the given groups, or on groups inferred from
+        held-out predictions when there are none.
+
+        Parameters
+        ----------
+        X, y, sample_weight, groups, **params
+            As in :meth:`MATClassifier.fit <skmat.MATClassifier.fit>`.
+        held_out_proba : array-like of shape (n_samples, n_classes), default=None
+            Precomputed held-out probabilities to infer the groups from; only
+            without ``groups``.
+
+        Returns
+        -------
+        self : object
+        """
+        if groups is not None and held_out_proba is not None:
+            raise ValueError(
+                f"{type(self).__name__} trains on the groups passed to fit, so it has "
+                "no use for held_out_proba (which infers groups when there are "
+                "none); pass one or the other."
+            )
+        return super().fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            groups=groups,
+            held_out_proba=held_out_proba,
+            **params,
+        )
+
     @staticmethod
     def _training_groups(y_encoded, groups, held_out_proba):
         """The group labels (sorted), the integer id (0 .. n_groups - 1) of every
@@ -246,6 +279,8 @@ class GroupDROClassifier(_GroupMethod):
     >>> clf.fit(X, y, groups=groups).group_weights_.shape
     (4,)
     """
+
+    _divergence_remedy = "a smaller learning rate or eta"
 
     _parameter_constraints: dict = {
         **HeldOutNetClassifier._parameter_constraints,

@@ -137,6 +137,20 @@ class NetInput:
             return SliceDict(**self.rows(everything))
         return self.source if self.row_index is None else self.rows(everything)
 
+    def largest_magnitude(self):
+        """The largest absolute value of a floating table or array (None for other
+        inputs: integers, dicts, Datasets)."""
+        if self.kind not in (TABLE, ARRAY):
+            return None
+        source = self.source
+        if torch.is_tensor(source):
+            if not source.is_floating_point() or source.numel() == 0:
+                return None
+            return float(source.abs().max())
+        if not np.issubdtype(source.dtype, np.floating) or source.size == 0:
+            return None
+        return float(np.abs(source).max())
+
     def describe(self):
         """A few words on what the input is, for error messages."""
         if self.kind == MAPPING:

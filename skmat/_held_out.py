@@ -31,7 +31,7 @@ from sklearn.utils import Bunch
 
 from ._batching import auto_batching_obstacle, batching_obstacle
 from ._kfold import fit_folds_batched, fit_folds_one_by_one, fit_one
-from ._net import net_logits
+from ._net import TrainingDiverged, divergence, net_logits, with_own_files
 from ._random import forked_torch_rng
 from ._xrm import fit_xrm_twins
 
@@ -113,16 +113,19 @@ def misclassified_by_any(models, inputs, y, n_classes, device=None):
     return wrong
 
 
-def _held_out_proba(models, inputs, rows, n_classes):
-    """Each model's probabilities on its own rows, assembled into one array."""
+def _held_out_proba(models, inputs, rows, n_classes, names):
+    """Each model's probabilities on its own rows, assembled into one array; a
+    model whose training diverged is a :class:`~skmat._net.TrainingDiverged` error
+    that names it."""
     proba = np.zeros((len(inputs), n_classes))
-    for model, predicted in zip(models, rows):
-        proba[predicted] = model_proba(model, inputs.take(predicted), n_classes)
-    if not np.all(np.isfinite(proba)):
-        raise ValueError(
-            "The held-out models predicted non-finite probabilities: their training "
-            "diverged (try a smaller learning rate)."
-        )
+    for model, predicted, name in zip(models, rows, names):
+        problem = divergence(model)
+        if problem is None:
+            proba[predicted] = model_proba(model, inputs.take(predicted), n_classes)
+            if not np.all(np.isfinite(proba[predicted])):
+                problem = "it predicts non-finite probabilities"
+        if problem is not None:
+            raise TrainingDiverged(f"The training of the {name} diverged: {problem}.")
     return proba
 
 
@@ -176,8 +179,11 @@ class KFold(HeldOutStrategy):
                 params=self.params,
             )
         tests = [test for _, test in self.splits]
+        names = [
+            f"held-out fold net {k + 1} of {len(models)}" for k in range(len(models))
+        ]
         return HeldOutResult(
-            proba=_held_out_proba(models, inputs, tests, n_classes),
+            proba=_held_out_proba(models, inputs, tests, n_classes, names),
             estimators=[store(model) for model in models],
             samples=[train for train, _ in self.splits],
             strategy=(
@@ -206,7 +212,9 @@ class XRMTwins(HeldOutStrategy):
             random_state=self.random_state,
         )
         return HeldOutResult(
-            proba=_held_out_proba(twins, inputs, halves[::-1], n_classes),
+            proba=_held_out_proba(
+                twins, inputs, halves[::-1], n_classes, ["XRM twin 1", "XRM twin 2"]
+            ),
             estimators=[store(twin) for twin in twins],
             samples=halves,
             strategy="XRM twins, " + ("batched" if self.batched else "in lockstep"),
@@ -225,8 +233,11 @@ class InSample(HeldOutStrategy):
     def fit(self, inputs, y, n_classes, sample_weight=None):
         everything = np.arange(len(inputs))
         start = time.perf_counter()
+        estimator = clone(self.estimator)
+        if self.is_net:
+            estimator = with_own_files(estimator, "held_out_0")
         model = fit_one(
-            clone(self.estimator),
+            estimator,
             inputs,
             y,
             everything,
@@ -235,7 +246,9 @@ class InSample(HeldOutStrategy):
             params=self.params,
         )
         return HeldOutResult(
-            proba=_held_out_proba([model], inputs, [everything], n_classes),
+            proba=_held_out_proba(
+                [model], inputs, [everything], n_classes, ["in-sample net"]
+            ),
             estimators=[store(model)],
             samples=[everything],
             strategy="one model in-sample",

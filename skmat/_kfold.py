@@ -11,6 +11,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ._data import WEIGHT_KEY, RowDataset, take_fit_params
 from ._interrupt import raise_if_interrupted
+from ._net import with_own_files
 from ._stacked import (
     RowSchedule,
     StackedRows,
@@ -119,11 +120,12 @@ def fit_folds_one_by_one(estimator, inputs, y, splits, *, is_net, n_jobs=None, *
     """Fit one clone of ``estimator`` per training fold, ``n_jobs`` at a time
     (joblib); ``fit`` holds :func:`fit_one`'s ``sample_weight`` / ``params``.
     Return the models and each one's fit time in seconds."""
+    models = [clone(estimator) for _ in splits]
+    if is_net:
+        models = [with_own_files(m, f"held_out_{i}") for i, m in enumerate(models)]
     fitted = Parallel(n_jobs=n_jobs)(
-        delayed(_timed_fit_one)(
-            clone(estimator), inputs, y, train, is_net=is_net, **fit
-        )
-        for train, _ in splits
+        delayed(_timed_fit_one)(model, inputs, y, train, is_net=is_net, **fit)
+        for model, (train, _) in zip(models, splits)
     )
     return [model for model, _ in fitted], [seconds for _, seconds in fitted]
 

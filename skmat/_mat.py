@@ -3,9 +3,9 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
 from ._base import HeldOutNetClassifier, TrainingExtras
+from ._compat import Interval
 from ._docstrings import fill_docstring
 from ._shift import logit_shift
 
@@ -93,6 +93,8 @@ class MATClassifier(HeldOutNetClassifier):
     >>> clf.logit_shift_.shape
     (200, 2)
     """
+
+    _divergence_remedy = "a smaller learning rate or shift_strength"
 
     _parameter_constraints: dict = {
         **HeldOutNetClassifier._parameter_constraints,

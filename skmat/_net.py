@@ -4,6 +4,7 @@ with per-example weights, optionally under Group DRO's online group weights."""
 import copy
 import functools
 import inspect
+import os
 from collections.abc import Mapping
 from contextlib import contextmanager
 
@@ -307,3 +308,41 @@ def probe_net(net, inputs, n_classes, param_name):
 def n_parameters(module):
     """Number of parameters of an initialized module."""
     return sum(p.numel() for p in module.parameters())
+
+
+class TrainingDiverged(ValueError):
+    """A net's training ended with weights, losses or outputs that are not finite."""
+
+
+def divergence(net):
+    """What is not finite about a fitted net (its weights, its last training loss,
+    Group DRO's group weights), in words, or None."""
+    module = getattr(net, "module_", None)
+    if module is not None:
+        for name, param in module.named_parameters():
+            if not bool(torch.isfinite(param).all()):
+                return f"its weights ({name}) are not finite"
+    history = getattr(net, "history", None)
+    if history:
+        losses = [row.get("train_loss") for row in history if "train_loss" in row]
+        if losses and not np.isfinite(losses[-1]):
+            return f"its training loss is {losses[-1]} after {len(history)} epochs"
+    weights = getattr(net, "group_weights_", None)
+    if weights is not None and not bool(torch.isfinite(weights).all()):
+        return "its Group DRO group weights are not finite"
+    return None
+
+
+def with_own_files(net, tag):
+    """``net`` (a clone, changed in place) with every callback that writes files (a
+    ``dirname``: skorch's Checkpoint, TrainEndCheckpoint) writing under
+    ``dirname/tag``, so that held-out nets trained side by side never read each
+    other's files."""
+    callbacks = net.callbacks
+    if callbacks in (None, "disable"):
+        return net
+    for item in callbacks:
+        callback = item[1] if isinstance(item, tuple) else item
+        if hasattr(callback, "dirname"):
+            callback.dirname = os.path.join(str(callback.dirname or ""), tag)
+    return net

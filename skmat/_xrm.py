@@ -61,6 +61,7 @@ from sklearn.utils import check_random_state
 
 from ._data import ROW_KEY, WEIGHT_KEY, RowDataset
 from ._lockstep import train_lockstep
+from ._net import with_own_files
 from ._random import MAX_SEED, forked_torch_rng
 from ._stacked import (
     RowSchedule,
@@ -204,7 +205,8 @@ def _lockstep_flips(twins, flipper, working):
         for model, (features, _) in zip(active, batches):
             other = twins[1 - model]
             with forked_torch_rng(other.device):
-                outputs.append(other.evaluation_step((features, None)))
+                output = other.evaluation_step((features, None))
+            outputs.append(output[0] if isinstance(output, tuple) else output)
             rows.append(np.asarray(features[ROW_KEY]))
         flipper(active, rows, outputs)
         for batch in rows:
@@ -220,8 +222,9 @@ def _fit_twins(
     """Train the twins of ``net`` on ``halves``; no flips when ``flip_seed`` is None
     (then each twin is the net its own ``fit`` on its half gives)."""
     twins, streams = [], []
-    for seed in seeds:
-        twin, stream = initialized_net(clone(net).set_params(random_state=seed))
+    for index, seed in enumerate(seeds):
+        twin = with_own_files(clone(net), f"held_out_{index}")
+        twin, stream = initialized_net(twin.set_params(random_state=seed))
         twins.append(twin)
         streams.append(stream)
     device = net_device(twins[0])

@@ -17,12 +17,12 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ._data import n_rows, take_fit_params, take_rows
+from ._compat import HasMethods, StrOptions, validate_params
+from ._data import TABLE, input_kind, n_rows, take_fit_params, take_rows
 from ._held_out import model_proba
 from ._kfold import make_splits
 from ._mat import MATClassifier
@@ -112,17 +112,11 @@ def _check_proba(proba, n_samples, n_classes, name):
 def _splits(cv, X, y, groups, seed, in_sample):
     """The folds, computed once (:func:`skmat._kfold.make_splits`); with
     ``in_sample="folds"`` every example must be in some training fold."""
-    if cv is not None and not isinstance(cv, numbers.Integral):
-        X_split = (
-            X if hasattr(X, "shape") and len(getattr(X, "shape", ())) == 2 else None
-        )
-    else:
-        X_split = None
     return make_splits(
         5 if cv is None else cv,
         y,
         n_samples=len(y),
-        X=X_split,
+        X=X if input_kind(X) == TABLE else None,
         split_params={} if groups is None else {"groups": groups},
         seed=seed,
         cover=in_sample == "folds",

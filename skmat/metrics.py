@@ -20,15 +20,18 @@ from functools import partial
 from numbers import Integral
 
 import numpy as np
-from sklearn.metrics._classification import _check_targets
-from sklearn.metrics._scorer import _cached_call, _Scorer
+from scipy.sparse import issparse
 from sklearn.pipeline import Pipeline
-from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.metadata_routing import UNUSED
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_consistent_length,
-    column_or_1d,
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+from ._compat import (
+    Interval,
+    _cached_call,
+    _Scorer,
+    check_sample_weight,
+    validate_params,
 )
 
 __all__ = [
@@ -51,20 +54,44 @@ _MISSING_GROUPS = (
 _REPORT_KEYS = ("average", "worst", "worst_group")
 
 
+def _correct(y_true, y_pred):
+    """Whether each prediction is right (every label of the row, for multilabel
+    targets: subset accuracy, as in accuracy_score), after the target checks of
+    scikit-learn's classification metrics."""
+    true_type = type_of_target(y_true, input_name="y_true")
+    pred_type = type_of_target(y_pred, input_name="y_pred")
+    kinds = {true_type, pred_type}
+    if kinds <= {"binary", "multiclass"}:
+        y_true, y_pred = column_or_1d(y_true), column_or_1d(y_pred)
+        unique_labels(y_true, y_pred)  # raises on a mix of strings and numbers
+        return np.asarray(y_true == y_pred)
+    if kinds == {"multilabel-indicator"}:
+        y_true = y_true if issparse(y_true) else np.asarray(y_true)
+        y_pred = y_pred if issparse(y_pred) else np.asarray(y_pred)
+        if y_true.shape != y_pred.shape:
+            raise ValueError(
+                f"y_true and y_pred have {y_true.shape[1]} and {y_pred.shape[1]} labels."
+            )
+        return np.asarray(abs(y_true - y_pred).sum(axis=1)).ravel() == 0
+    if len(kinds) > 1:
+        raise ValueError(
+            f"Classification metrics can't handle a mix of {true_type} and "
+            f"{pred_type} targets"
+        )
+    raise ValueError(f"{true_type} targets are not supported.")
+
+
 def _group_accuracies(y_true, y_pred, groups, sample_weight):
     """Validate the inputs; return the group labels (as np.unique sorts them), the
     per-example correctness, the group index of every example and the weights."""
     if groups is None:
         raise ValueError(_MISSING_GROUPS)
     check_consistent_length(y_true, y_pred, groups, sample_weight)
-    y_type, _, y_true, y_pred, _ = _check_targets(y_true, y_pred)
-    if y_type == "multilabel-indicator":
-        # subset accuracy, as in accuracy_score: every label of the row is right
-        correct = np.asarray(abs(y_true - y_pred).sum(axis=1)).ravel() == 0
-    else:
-        correct = np.asarray(y_true == y_pred)
+    correct = _correct(y_true, y_pred)
+    if correct.size == 0:
+        raise ValueError("y_true and y_pred are empty: there is no example to score.")
     try:
-        groups = column_or_1d(groups, dtype=None, input_name="groups")
+        groups = column_or_1d(groups, dtype=None)
     except ValueError as e:
         raise ValueError(f"`groups` must be one-dimensional: {e}") from e
     try:
@@ -74,7 +101,7 @@ def _group_accuracies(y_true, y_pred, groups, sample_weight):
             f"The labels in `groups` must be sortable (all numbers or all strings, "
             f"say); got {groups.dtype} values that are not: {e}"
         ) from e
-    weights = _check_sample_weight(sample_weight, correct, ensure_non_negative=True)
+    weights = check_sample_weight(sample_weight, len(correct), dtype=np.float64)
     return labels, correct, inverse.ravel(), weights
 
 
@@ -278,10 +305,13 @@ class _GroupScorer(_Scorer):
     """A scorer of :func:`worst_group_accuracy` on the estimator's predictions.
 
     Subclasses set their default metadata requests with ``__metadata_request__score``
-    (on top of those read from the signature of ``worst_group_accuracy``:
-    ``groups`` and ``sample_weight``, neither requested).
+    (on top of the metric's ``groups`` and ``sample_weight``, declared here, neither
+    requested).
     """
 
+    # Declared here, not read from the metric's signature (which scikit-learn < 1.7
+    # does not do): the metric's own parameters, neither requested.
+    __metadata_request__score = {"groups": None, "sample_weight": None}
     _name = None
 
     def __init__(self):
