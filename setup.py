@@ -18,25 +18,30 @@ setup(
     long_description=(here / "README.rst").read_text(),
     long_description_content_type="text/x-rst",
     license="BSD-3-Clause",
+    license_files=["LICENSE"],
     packages=find_packages(include=["skmat", "skmat.*"]),
     python_requires=">=3.9",
+    # The minimums are the oldest versions .ci/run installs and tests
+    # (.ci/minimum-versions.txt, on Python 3.9): skorch 1.1 is the first that
+    # declares scikit-learn >= 1.6's estimator tags, joblib 1.4 the first with
+    # return_as="generator_unordered", matplotlib 3.6 the first with legend(ncols=).
     install_requires=[
-        "numpy>=1.22",
-        "scipy>=1.8",
-        "scikit-learn>=1.6",
-        "skorch>=1.0",
-        "torch>=2.1",
-        "joblib>=1.2",
-        "tqdm>=4.40",
+        "numpy>=1.22.4",
+        "scipy>=1.8.1",
+        "scikit-learn>=1.6.1",
+        "skorch>=1.1.0",
+        "torch>=2.1.2",
+        "joblib>=1.4.0",
+        "tqdm>=4.40.0",
     ],
     extras_require={
         "test": [
-            "pytest>=7",
-            "pandas>=1.4",
-            "matplotlib>=3.5",
+            "pytest>=7.0",
+            "pandas>=1.4.4",
+            "matplotlib>=3.6.0",
             "dask[distributed]>=2023.1",
         ],
-        "examples": ["matplotlib>=3.5"],
+        "examples": ["matplotlib>=3.6.0"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -145,6 +145,13 @@ class MATClassifier(HeldOutNetClassifier):
             calibrate=self.calibrate,
             sample_weight=sample_weight,
         )
+        largest = np.abs(shift).max()
+        if largest > np.finfo(np.float32).max / 2:
+            raise ValueError(
+                f"shift_strength={self.shift_strength} makes logit shifts as large "
+                f"as {largest:.3g}, beyond float32; use a smaller shift_strength "
+                "(the paper's is 1)."
+            )
         shift = shift.astype(np.float32)
         return TrainingExtras(
             logit_shift=shift if self.shift_strength != 0 else None,

@@ -28,6 +28,13 @@ class MLP(torch.nn.Module):
         return self.layers(X)
 
 
+class MLP32(MLP):
+    """A realistic small net: one hidden layer of 32."""
+
+    def __init__(self, n_features_in, n_classes):
+        super().__init__(n_features_in, n_classes, hidden=32)
+
+
 class SoftmaxLinear(Linear):
     """Returns probabilities, for skorch's default NLLLoss criterion."""
 
