@@ -84,7 +84,9 @@ from ._net import (
     n_parameters,
     net_logits,
     probe_net,
+    without_callback,
 )
+from ._progress import FitProgress, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._shift import logits_to_log_proba
 
@@ -92,6 +94,28 @@ from ._shift import logits_to_log_proba
 _EARLY_STOPPING = "skmat_early_stopping"
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
+
+
+class _Clock:
+    """Seconds spent in each phase of a fit: ``lap(name)`` adds the time since the
+    previous lap to ``name`` (and returns it); ``times["total"]`` is their sum."""
+
+    def __init__(self):
+        self.last = time.perf_counter()
+        self.times = {
+            "validation": 0.0,
+            "held_out": 0.0,
+            "training_extras": 0.0,
+            "final": 0.0,
+            "total": 0.0,
+        }
+
+    def lap(self, name):
+        now = time.perf_counter()
+        seconds, self.last = now - self.last, now
+        self.times[name] += seconds
+        self.times["total"] += seconds
+        return self.times[name]
 
 
 def inferred_group_ids(y_encoded, misclassified):
@@ -327,8 +351,9 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 check_consistent_length(np.empty(len(inputs)), y)
         return inputs if y is None else (inputs, y)
 
-    def _fit(self, X, y, sample_weight, groups, held_out_proba, fit_params):
-        """Compute everything fit assigns; return it as a dict of attributes."""
+    def _validated(self, X, y, sample_weight, groups):
+        """The checked inputs, encoded labels, classes, weights and groups (and the
+        attributes that scikit-learn's validation sets)."""
         fitted = {}
         if y is None:
             raise ValueError(
@@ -366,6 +391,16 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                     "The labels in groups must be sortable (all numbers or all "
                     f"strings); got values of several types: {exc}"
                 ) from exc
+        return fitted, inputs, y_encoded, classes, sample_weight, groups
+
+    def _fit(self, X, y, sample_weight, groups, held_out_proba, fit_params):
+        """Compute everything fit assigns; return it as a dict of attributes."""
+        clock = _Clock()
+        progress = FitProgress(type(self).__name__, self.verbose)
+        fitted, inputs, y_encoded, classes, sample_weight, groups = self._validated(
+            X, y, sample_weight, groups
+        )
+        n_samples, n_classes = len(inputs), len(classes)
         rng = check_random_state(self.random_state)
         net_seed = (
             self.random_state
@@ -386,8 +421,9 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             keys=sorted(inputs.source) if inputs.kind == MAPPING else None,
         )
         routed = self._route(sample_weight, groups, fit_params)
+        clock.lap("validation")
 
-        proba = None
+        proba, held_out_times = None, None
         if held_out_proba is not None:
             proba = self._check_held_out_proba(held_out_proba, n_samples, n_classes)
             fitted.update(
@@ -396,14 +432,21 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 held_out_strategy_="",
             )
         elif self._needs_held_out(groups):
-            start = time.perf_counter()
             strategy, description = self._held_out_strategy(
                 inputs, y_encoded, routed, rng, make_net, probe
             )
-            try:
-                result = strategy.fit(inputs, y_encoded, n_classes, sample_weight)
-            except TrainingDiverged as exc:
-                raise TrainingDiverged(self._divergence_advice(str(exc), inputs))
+            with progress.phase(
+                f"held-out phase ({description.split(':')[0]})",
+                strategy.total_epochs,
+                epoch_lines=self._epoch_line if self.verbose >= 2 else None,
+            ) as phase:
+                try:
+                    result = strategy.fit(
+                        inputs, y_encoded, n_classes, sample_weight, phase=phase
+                    )
+                except TrainingDiverged as exc:
+                    raise TrainingDiverged(self._divergence_advice(str(exc), inputs))
+            held_out_times = result.fit_times
             for index, (seconds, rows) in enumerate(
                 zip(result.fit_times or [], result.samples)
             ):
@@ -417,9 +460,8 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 held_out_estimators_samples_=result.samples,
                 held_out_strategy_=description,
             )
-            self._log(
-                f"held-out phase ({description}): {time.perf_counter() - start:.2f}s"
-            )
+            self._log(f"held-out phase ({description}): {clock.lap('held_out'):.2f}s")
+        clock.lap("held_out")
         if proba is not None:
             fitted.update(
                 held_out_proba_=proba,
@@ -428,13 +470,11 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 ),
             )
 
-        start = time.perf_counter()
         training = self._training_extras(y_encoded, sample_weight, groups, proba)
         fitted.update(training.attributes)
         final_net.set_params(**training.net_params)
-        self._log(f"training extras: {time.perf_counter() - start:.2f}s")
+        self._log(f"training extras: {clock.lap('training_extras'):.2f}s")
 
-        start = time.perf_counter()
         rows = None
         if self.early_stopping:
             source = fitted["inferred_groups_"] if groups is None else groups
@@ -444,7 +484,9 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             fitted["validation_indices_"] = valid
         dataset = RowDataset(inputs, y_encoded, training.row_extras(), rows=rows)
         labels = y_encoded if rows is None else y_encoded[rows]
-        estimator = final_net.fit(dataset, labels)
+        with progress.phase("final net", final_net.max_epochs) as phase:
+            estimator = with_progress(final_net, phase).fit(dataset, labels)
+        without_progress(estimator)
         raise_if_interrupted()  # skorch ends a fit quietly on Ctrl-C
         problem = divergence(estimator)
         if problem is not None:
@@ -456,22 +498,25 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             fitted.update(validation_scores_=scores, best_epoch_=best_epoch)
             # The callback has served (and dropped its data): the fitted net goes on
             # as the user's net, e.g. with partial_fit.
-            estimator.callbacks = [
-                item
-                for item in estimator.callbacks
-                if not (isinstance(item, tuple) and item[0] == _EARLY_STOPPING)
-            ]
-            estimator.callbacks_ = [
-                item for item in estimator.callbacks_ if item[0] != _EARLY_STOPPING
-            ]
+            without_callback(estimator, _EARLY_STOPPING)
             self._log(
                 f"early stopping: best epoch {best_epoch} of {len(scores)}, validation "
                 f"worst-group accuracy {scores[best_epoch - 1]:.3f}"
             )
         fitted.update(classes_=classes, estimator_=estimator)
         fitted.update(self._final_attributes(estimator))
-        self._log(f"final fit: {time.perf_counter() - start:.2f}s")
+        self._log(f"final net: {clock.lap('final'):.2f}s")
+        fitted["fit_times_"] = dict(clock.times, held_out_models=held_out_times)
         return fitted
+
+    def _epoch_line(self, model, epoch, loss):
+        """One row of the epoch table of held-out nets that train together
+        (``verbose >= 2``), as skorch prints one for a net trained alone."""
+        print(
+            f"[{type(self).__name__}] held-out net {model + 1}, epoch {epoch + 1}: "
+            f"train_loss {loss:.4f}",
+            flush=True,
+        )
 
     def _probe_estimator(self, net, inputs, n_classes):
         """Check the final net on two rows of ``inputs``; an integer table that its

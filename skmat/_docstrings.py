@@ -76,7 +76,13 @@ _DOCS = {
     n_jobs : int, default=None
         Number of folds trained in parallel (joblib) when they train one by one.
     verbose : int, default=0
-        0 silent, 1 one line per phase and fold, >= 2 also the nets' epoch tables.
+        0: silent. 1: a progress bar per phase on stderr (the held-out phase, the
+        final net: epochs done, time left, training loss; tqdm's widget in a
+        notebook; plain lines, one per tenth of the phase, where stderr is not a
+        terminal or the fit runs in a joblib worker), and a line per phase and per
+        held-out model with its time on stdout. >= 2: also the nets' epoch tables
+        (skorch's, and one line per epoch of each held-out net trained in a
+        stacked model).
     random_state : int, RandomState instance or None, default=None
         Seeds the folds and the torch RNG of every net (inside
         ``torch.random.fork_rng``: the global torch RNG is left as it was). An int is
@@ -88,7 +94,14 @@ _DOCS = {
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` has string column names.
     estimator_ : skorch NeuralNetClassifier
-        The final net.""",
+        The final net.
+    fit_times_ : dict
+        Seconds spent in each phase of the last fit: ``"validation"`` (checking the
+        data and the net), ``"held_out"`` (0 without a held-out phase),
+        ``"training_extras"``, ``"final"`` (the final net, early stopping
+        included) and their sum ``"total"``; ``"held_out_models"`` lists each
+        held-out model's fit time when they trained one by one (None when they
+        trained together).""",
     "held_out_attributes": """\
     held_out_estimators_ : list of estimators
         The fitted fold models, or XRM's two twins (empty when ``held_out_proba``

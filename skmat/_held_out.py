@@ -32,6 +32,7 @@ from sklearn.utils import Bunch
 from ._batching import auto_batching_obstacle, batching_obstacle
 from ._kfold import fit_folds_batched, fit_folds_one_by_one, fit_one
 from ._net import TrainingDiverged, divergence, net_logits, with_own_files
+from ._progress import with_progress, without_progress
 from ._random import forked_torch_rng
 from ._xrm import fit_xrm_twins
 
@@ -129,12 +130,23 @@ def _held_out_proba(models, inputs, rows, n_classes, names):
     return proba
 
 
+def _epochs(estimator):
+    """The epochs a held-out model trains for (1 for a scikit-learn estimator)."""
+    return int(getattr(estimator, "max_epochs", 1))
+
+
 class HeldOutStrategy(metaclass=ABCMeta):
     """One way to get held-out predictions; ``fit`` returns a HeldOutResult."""
 
     @abstractmethod
-    def fit(self, inputs, y, n_classes, sample_weight=None):
-        """Fit the held-out models on ``inputs`` and encoded labels ``y``."""
+    def fit(self, inputs, y, n_classes, sample_weight=None, phase=None):
+        """Fit the held-out models on ``inputs`` and encoded labels ``y``; report
+        each epoch to ``phase`` (:class:`skmat._progress.Phase`)."""
+
+    @property
+    @abstractmethod
+    def total_epochs(self):
+        """The epochs of all held-out models together (the progress bar's total)."""
 
 
 class KFold(HeldOutStrategy):
@@ -161,11 +173,20 @@ class KFold(HeldOutStrategy):
         self.n_jobs = n_jobs
         self.params = params
 
-    def fit(self, inputs, y, n_classes, sample_weight=None):
+    @property
+    def total_epochs(self):
+        return len(self.splits) * _epochs(self.estimator)
+
+    def fit(self, inputs, y, n_classes, sample_weight=None, phase=None):
         fit_times = None
         if self.batched:
             models = fit_folds_batched(
-                self.estimator, inputs, y, self.splits, sample_weight=sample_weight
+                self.estimator,
+                inputs,
+                y,
+                self.splits,
+                sample_weight=sample_weight,
+                phase=phase,
             )
         else:
             models, fit_times = fit_folds_one_by_one(
@@ -175,6 +196,7 @@ class KFold(HeldOutStrategy):
                 self.splits,
                 is_net=self.is_net,
                 n_jobs=self.n_jobs,
+                phase=phase,
                 sample_weight=sample_weight,
                 params=self.params,
             )
@@ -202,7 +224,19 @@ class XRMTwins(HeldOutStrategy):
         self.batched = batched
         self.random_state = random_state
 
-    def fit(self, inputs, y, n_classes, sample_weight=None):
+    @property
+    def total_epochs(self):
+        return 2 * _epochs(self.net)
+
+    def fit(self, inputs, y, n_classes, sample_weight=None, phase=None):
+        on_epoch_end = None
+        if phase is not None:
+
+            def on_epoch_end(twin, epoch, loss):
+                phase.epoch_done(
+                    loss, model=twin if self.batched else None, epoch=epoch
+                )
+
         twins, halves = fit_xrm_twins(
             self.net,
             inputs,
@@ -210,6 +244,7 @@ class XRMTwins(HeldOutStrategy):
             batched=self.batched,
             sample_weight=sample_weight,
             random_state=self.random_state,
+            on_epoch_end=on_epoch_end,
         )
         return HeldOutResult(
             proba=_held_out_proba(
@@ -230,12 +265,18 @@ class InSample(HeldOutStrategy):
         self.is_net = is_net
         self.params = params
 
-    def fit(self, inputs, y, n_classes, sample_weight=None):
+    @property
+    def total_epochs(self):
+        return _epochs(self.estimator)
+
+    def fit(self, inputs, y, n_classes, sample_weight=None, phase=None):
         everything = np.arange(len(inputs))
         start = time.perf_counter()
         estimator = clone(self.estimator)
         if self.is_net:
             estimator = with_own_files(estimator, "held_out_0")
+            if phase is not None:
+                estimator = with_progress(estimator, phase)
         model = fit_one(
             estimator,
             inputs,
@@ -245,6 +286,10 @@ class InSample(HeldOutStrategy):
             sample_weight=sample_weight,
             params=self.params,
         )
+        if self.is_net:
+            without_progress(model)
+        elif phase is not None:
+            phase.epoch_done()
         return HeldOutResult(
             proba=_held_out_proba(
                 [model], inputs, [everything], n_classes, ["in-sample net"]

@@ -5,6 +5,7 @@ import time
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
@@ -12,6 +13,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from ._data import WEIGHT_KEY, RowDataset, take_fit_params
 from ._interrupt import raise_if_interrupted
 from ._net import with_own_files
+from ._progress import with_progress, without_progress
 from ._stacked import (
     RowSchedule,
     StackedRows,
@@ -116,21 +118,35 @@ def _timed_fit_one(*args, **kwargs):
     return model, time.perf_counter() - start
 
 
-def fit_folds_one_by_one(estimator, inputs, y, splits, *, is_net, n_jobs=None, **fit):
+def fit_folds_one_by_one(
+    estimator, inputs, y, splits, *, is_net, n_jobs=None, phase=None, **fit
+):
     """Fit one clone of ``estimator`` per training fold, ``n_jobs`` at a time
     (joblib); ``fit`` holds :func:`fit_one`'s ``sample_weight`` / ``params``.
-    Return the models and each one's fit time in seconds."""
+    Return the models and each one's fit time in seconds.
+
+    ``phase`` (:class:`skmat._progress.Phase`) hears of every epoch of the nets
+    trained in this process, and of each model (all its epochs) that a worker
+    process trained.
+    """
     models = [clone(estimator) for _ in splits]
     if is_net:
         models = [with_own_files(m, f"held_out_{i}") for i, m in enumerate(models)]
-    fitted = Parallel(n_jobs=n_jobs)(
+    in_process = effective_n_jobs(n_jobs) == 1
+    if is_net and in_process and phase is not None:
+        models = [with_progress(model, phase) for model in models]
+    fitted = []
+    for model, seconds in Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_timed_fit_one)(model, inputs, y, train, is_net=is_net, **fit)
         for model, (train, _) in zip(models, splits)
-    )
+    ):
+        if phase is not None and not (is_net and in_process):
+            phase.epoch_done(n=getattr(model, "max_epochs", 1) if is_net else 1)
+        fitted.append((without_progress(model) if is_net else model, seconds))
     return [model for model, _ in fitted], [seconds for _, seconds in fitted]
 
 
-def fit_folds_batched(net, inputs, y, splits, *, sample_weight=None):
+def fit_folds_batched(net, inputs, y, splits, *, sample_weight=None, phase=None):
     """Fit one clone of ``net`` per training fold, all together as one stacked model.
 
     Gives the fold nets that ``fit_folds_one_by_one`` gives, up to float rounding
@@ -153,5 +169,11 @@ def fit_folds_batched(net, inputs, y, splits, *, sample_weight=None):
         nets.append(fold)
         schedules.append(schedule)
     gather = StackedRows(inputs, y, sample_weight, net_device(nets[0]))
-    train_stacked(nets, schedules, gather)
+    on_epoch_end = None
+    if phase is not None:
+
+        def on_epoch_end(model, epoch, loss):
+            phase.epoch_done(loss, model=model, epoch=epoch)
+
+    train_stacked(nets, schedules, gather, on_epoch_end=on_epoch_end)
     return nets

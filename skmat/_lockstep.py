@@ -19,7 +19,8 @@ from ._interrupt import raise_if_interrupted
 class _SoloRun:
     """One net's fit loop, advanced one batch at a time."""
 
-    def __init__(self, net, stream, dataset, y):
+    def __init__(self, net, stream, dataset, y, on_epoch_end=None):
+        self.on_epoch_end = on_epoch_end
         self.net = net
         self.stream = stream
         self.dataset = dataset
@@ -50,6 +51,8 @@ class _SoloRun:
             step_fn=net.validation_step,
         )
         net.notify("on_epoch_end", **self.epoch_kwargs)
+        if self.on_epoch_end is not None:
+            self.on_epoch_end(self.epoch, net.history[-1].get("train_loss"))
         self.epoch += 1
         self.iterator = None
 
@@ -97,7 +100,9 @@ class _SoloRun:
             self.net.notify("on_train_end", X=self.dataset, y=self.y)
 
 
-def train_lockstep(nets, streams, datasets, labels, *, before_step=None):
+def train_lockstep(
+    nets, streams, datasets, labels, *, before_step=None, on_epoch_end=None
+):
     """Train initialized skorch nets in lockstep, each as its own ``fit`` would.
 
     At every step each net still training fetches its next batch (its loader,
@@ -119,10 +124,21 @@ def train_lockstep(nets, streams, datasets, labels, *, before_step=None):
         Called as ``before_step(active, batches)`` with the indices of the nets that
         take a step and their batches (as their loaders yield them), before any of
         them steps.
+    on_epoch_end : callable, default=None
+        Called as ``on_epoch_end(net_index, epoch, loss)`` after each epoch of each
+        net (0-based epoch, its mean training loss).
     """
+
+    def reporter(index):
+        if on_epoch_end is None:
+            return None
+        return lambda epoch, loss: on_epoch_end(index, epoch, loss)
+
     runs = [
-        _SoloRun(net, stream, dataset, y)
-        for net, stream, dataset, y in zip(nets, streams, datasets, labels)
+        _SoloRun(net, stream, dataset, y, reporter(index))
+        for index, (net, stream, dataset, y) in enumerate(
+            zip(nets, streams, datasets, labels)
+        )
     ]
     for run in runs:
         run.begin()

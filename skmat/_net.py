@@ -346,3 +346,17 @@ def with_own_files(net, tag):
         if hasattr(callback, "dirname"):
             callback.dirname = os.path.join(str(callback.dirname or ""), tag)
     return net
+
+
+def without_callback(net, name):
+    """``net`` (changed in place) without its callback called ``name`` (one that
+    skmat added for a fit: early stopping, progress)."""
+    if net.callbacks not in (None, "disable"):
+        net.callbacks = [
+            item
+            for item in net.callbacks
+            if not (isinstance(item, tuple) and item[0] == name)
+        ]
+    if hasattr(net, "callbacks_"):
+        net.callbacks_ = [item for item in net.callbacks_ if item[0] != name]
+    return net

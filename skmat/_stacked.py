@@ -258,7 +258,7 @@ def _record_history(net, epochs, losses, sizes):
             best = min(best, loss)
 
 
-def train_stacked(nets, schedules, gather, *, before_step=None):
+def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=None):
     """Train initialized ``nets`` in lockstep as one stacked model, in place.
 
     At step t every model takes the t-th batch of its schedule; a model that has no
@@ -287,6 +287,10 @@ def train_stacked(nets, schedules, gather, *, before_step=None):
         (parameters, optimizer state) of the models that took all their steps),
         ``forward`` (the vmapped functional forward: ``forward(params, x)``) and
         ``forward_one`` (the same for one model's parameters and batch).
+    on_epoch_end : callable, default=None
+        Called as ``on_epoch_end(model, epoch, loss)`` when a model has taken the
+        last step of an epoch (0-based), with the epoch's mean training loss: one
+        synchronisation with the device per epoch of each model.
     """
     criterion = nets[0].criterion_
     module = stacked_module(nets[0].module_)
@@ -299,15 +303,18 @@ def train_stacked(nets, schedules, gather, *, before_step=None):
     finished = {}
     log = [[] for _ in nets]  # (epoch, batch size) of each step, per model
     step_losses = []  # (models, their losses) per step
+    epochs = _EpochReport(len(nets), on_epoch_end)
     while True:
         batches, done = [], []
         for row, model in enumerate(active):
             item = next(streams[model], None)
             if item is None:
                 done.append(row)
+                epochs.end(model)
             else:
                 batches.append(item[1])
                 log[model].append((item[0], len(item[1])))
+                epochs.step(model, item[0])
         if done:
             # These models took all their steps: out of the stack. The others took
             # the same number of steps as one another, so one optimizer still fits.
@@ -337,6 +344,7 @@ def train_stacked(nets, schedules, gather, *, before_step=None):
         loss.sum().backward()
         stack.optimizer.step()
         step_losses.append((active, loss.detach()))
+        epochs.losses(active, loss.detach(), [len(batch) for batch in batches])
 
     for model, fold in enumerate(nets):
         params, state = finished[model]
@@ -346,6 +354,37 @@ def train_stacked(nets, schedules, gather, *, before_step=None):
         groups = fold.optimizer_.state_dict()["param_groups"]
         fold.optimizer_.load_state_dict({"state": state, "param_groups": groups})
     _fill_histories(nets, log, step_losses)
+
+
+class _EpochReport:
+    """Tells ``on_epoch_end`` when each stacked model finishes an epoch, with the
+    epoch's mean batch loss (weighted by batch size, as skorch's history)."""
+
+    def __init__(self, n_models, on_epoch_end):
+        self.on_epoch_end = on_epoch_end
+        self.epoch = [None] * n_models
+        self.pending = [[] for _ in range(n_models)]  # (loss tensor, row, size)
+
+    def step(self, model, epoch):
+        if self.on_epoch_end is not None and self.epoch[model] != epoch:
+            self.end(model)
+            self.epoch[model] = epoch
+
+    def losses(self, active, losses, sizes):
+        if self.on_epoch_end is not None:
+            for row, (model, size) in enumerate(zip(active, sizes)):
+                self.pending[model].append((losses, row, size))
+
+    def end(self, model):
+        if self.on_epoch_end is None or self.epoch[model] is None:
+            return
+        pending, self.pending[model] = self.pending[model], []
+        values = torch.stack([losses[row] for losses, row, _ in pending]).tolist()
+        sizes = [size for _, _, size in pending]
+        self.on_epoch_end(
+            model, self.epoch[model], float(np.average(values, weights=sizes))
+        )
+        self.epoch[model] = None
 
 
 def functional_forward(module):

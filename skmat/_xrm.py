@@ -217,7 +217,16 @@ def _lockstep_flips(twins, flipper, working):
 
 
 def _fit_twins(
-    net, inputs, y, halves, seeds, *, batched, sample_weight=None, flip_seed=None
+    net,
+    inputs,
+    y,
+    halves,
+    seeds,
+    *,
+    batched,
+    sample_weight=None,
+    flip_seed=None,
+    on_epoch_end=None,
 ):
     """Train the twins of ``net`` on ``halves``; no flips when ``flip_seed`` is None
     (then each twin is the net its own ``fit`` on its half gives)."""
@@ -248,6 +257,7 @@ def _fit_twins(
             schedules,
             gather,
             before_step=None if flipper is None else _stacked_flips(flipper),
+            on_epoch_end=on_epoch_end,
         )
         final = labels.cpu().numpy()
     else:
@@ -258,7 +268,12 @@ def _fit_twins(
         datasets = [RowDataset(inputs, working, extras, rows=half) for half in halves]
         hook = None if flipper is None else _lockstep_flips(twins, flipper, working)
         train_lockstep(
-            twins, streams, datasets, [y[half] for half in halves], before_step=hook
+            twins,
+            streams,
+            datasets,
+            [y[half] for half in halves],
+            before_step=hook,
+            on_epoch_end=on_epoch_end,
         )
         final = working
     for twin, half in zip(twins, halves):
@@ -266,7 +281,16 @@ def _fit_twins(
     return twins
 
 
-def fit_xrm_twins(net, inputs, y, *, batched, sample_weight=None, random_state=None):
+def fit_xrm_twins(
+    net,
+    inputs,
+    y,
+    *,
+    batched,
+    sample_weight=None,
+    random_state=None,
+    on_epoch_end=None,
+):
     """Train XRM's two twin nets and return the held-out probabilities they give.
 
     Parameters
@@ -289,6 +313,8 @@ def fit_xrm_twins(net, inputs, y, *, batched, sample_weight=None, random_state=N
         Per-example weights of the twins' losses.
     random_state : int, RandomState instance or None, default=None
         Seeds the split into halves, the twins' seeds and the flips.
+    on_epoch_end : callable, default=None
+        Called as ``on_epoch_end(twin, epoch, loss)`` after each epoch of a twin.
 
     Returns
     -------
@@ -326,5 +352,6 @@ def fit_xrm_twins(net, inputs, y, *, batched, sample_weight=None, random_state=N
         batched=batched,
         sample_weight=sample_weight,
         flip_seed=flip_seed,
+        on_epoch_end=on_epoch_end,
     )
     return twins, halves
