@@ -42,6 +42,16 @@ setup(
             "dask[distributed]>=2023.1",
         ],
         "examples": ["matplotlib>=3.6.0"],
+        # The documentation (docs/conf.py), built offline; the versions it was
+        # built and checked with.
+        "docs": [
+            "sphinx>=9.0.4",
+            "pydata-sphinx-theme>=0.24.0",
+            "numpydoc>=1.11.0",
+            "sphinx-gallery>=0.22.1",
+            "sphinx-mathjax-offline>=0.0.2",
+            "matplotlib>=3.6.0",
+        ],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -1,6 +1,6 @@
 """What a MATClassifier fit costs, relative to one ERM fit of the same net.
 
-Run: python benchmarks/bench_fit_cost.py [--repeats 3] [--epochs 50]
+Run: python benchmarks/bench_fit_cost.py [--repeats 3] [--epochs 50] [--progress]
 
 For a linear head on 2048-dim features and an MLP 784-256-2 (n = 5000, 2 classes,
 Adam lr 1e-3, shuffled batches of 256, 50 epochs, skmat's InMemoryDataLoader), it
@@ -71,13 +71,19 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="fit MAT with verbose=1: progress bars (or plain lines) on stderr",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     print(
         f"torch {torch.__version__}, device {args.device}, threads "
         f"{torch.get_num_threads()}, n={args.n_samples}, epochs={args.epochs}, "
-        f"batch={args.batch_size}, Adam lr=1e-3, median of {args.repeats}"
+        f"batch={args.batch_size}, Adam lr=1e-3, median of {args.repeats}, "
+        f"progress {'on' if args.progress else 'off'}"
     )
     settings = {"linear 2048->2": (LinearHead, 2048), "MLP 784-256-2": (MLP, 784)}
     variants = {
@@ -97,7 +103,8 @@ def main():
         base = median_time(erm, repeats=args.repeats)
         cells = [f"{base:>8.2f}s"]
         for params in variants.values():
-            mat = MATClassifier(net, cv=5, random_state=0, **params)
+            verbose = int(args.progress)
+            mat = MATClassifier(net, cv=5, random_state=0, verbose=verbose, **params)
             seconds = median_time(mat.fit, X, y, repeats=args.repeats)
             cells.append(f"{seconds:>14.2f}s ({seconds / base:4.2f}x)")
         print(f"{name:<16}" + "".join(cells), flush=True)

@@ -1,7 +1,7 @@
 """
-=====================================================================
+======================================================================
 When memorization hurts: the interpretable experiment (paper Figure 1)
-=====================================================================
+======================================================================
 
 Each example has a core feature that always predicts the label, a spurious feature
 five times larger that agrees with the label for 90% of the training set, and 1798
@@ -23,7 +23,8 @@ majority / minority accuracy (mean +- std over 5 seeds) and writes
 # %%
 # The data and the net
 # --------------------
-# The generator is METHOD.md's; the net is the paper's: a bias-free linear layer,
+# The data follow the paper's Figure-1 setup (with its released code's noise std,
+# 0.5); the net is the paper's: a bias-free linear layer,
 # full-batch SGD with lr 1e-2 and no momentum, 1000 epochs, configured in skorch.
 import matplotlib
 

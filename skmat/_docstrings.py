@@ -91,7 +91,7 @@ _DOCS = {
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
         Only when ``X`` is a 2-D table.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` has string column names.
     estimator_ : skorch NeuralNetClassifier
         The final net.

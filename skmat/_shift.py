@@ -1,4 +1,5 @@
-"""Held-out probabilities to a calibrated per-example logit shift (METHOD.md, steps 2-3)."""
+"""Held-out probabilities to a calibrated per-example logit shift (Bayat et al.,
+ICLR 2025, Algorithm 1: the calibrated held-out probability and the shifted loss)."""
 
 import numpy as np
 from scipy.special import log_softmax, softmax

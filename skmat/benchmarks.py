@@ -155,7 +155,7 @@ class Task:
 
 def figure1_split(noise_std, seed, n_samples=1000):
     """Figure-1 data: training and validation sets with 90% majority, a test set with
-    50% (METHOD.md)."""
+    50% (the paper's Figure-1 setup)."""
     kwargs = dict(noise_std=noise_std)
     return {
         "train": make_spurious_memorization(n_samples, random_state=seed, **kwargs),

@@ -1,4 +1,5 @@
-"""The shift arithmetic of METHOD.md steps 2-3 against hand-computed cases."""
+"""The shift arithmetic of the paper's Algorithm 1 (calibrated held-out probability,
+shifted loss) against hand-computed cases."""
 
 import numpy as np
 import pytest
