@@ -256,9 +256,10 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         ----------
         X : array-like, tensor, dict of them, or Dataset
             The training inputs, in any form a skorch net takes: a 2-D table
-            (array or DataFrame, validated as scikit-learn validates it), an array or
-            tensor of any shape per example (images, token ids; floating values
-            become float32, integers stay integers), a dict of them (each key a
+            (array or DataFrame, validated as scikit-learn validates it; floating
+            values become float32), an array or tensor of any other shape per
+            example (images, token ids: kept as they are, so give floating values
+            the module's dtype), a dict of them (each key a
             keyword argument of the module's ``forward``; ``skorch.helper.SliceDict``
             in cross-validation), or a torch Dataset (``skorch.helper.SliceDataset``,
             or a Dataset of ``(x, y)`` pairs), read per batch.

@@ -3,8 +3,8 @@ that never trained on it (Bayat et al., ICLR 2025, Section 3 and Algorithm 1).
 
 Each strategy is a :class:`HeldOutStrategy` whose ``fit`` returns a
 :class:`HeldOutResult`: the held-out probabilities, the fitted models and the rows
-each one trained on. Estimators only choose a strategy
-(:func:`choose_strategy`) and assign what it returns.
+each one trained on. Estimators only choose a strategy (``held_out``, and
+:func:`batching_choice` for ``fold_training``) and assign what it returns.
 
 ========================  ====================================================
 strategy                  models
@@ -48,8 +48,6 @@ class HeldOutResult(Bunch):
         The fitted held-out models (kept on the CPU without optimizer state).
     samples : list of ndarray
         The rows each model trained on.
-    strategy : str
-        What ran, in words (for logs and ``held_out_strategy_``).
     fit_times : list of float or None
         Each model's fit time in seconds, when they trained one by one.
     """
@@ -59,8 +57,8 @@ class HeldOutResult(Bunch):
 def on_device(net, device):
     """Run a block with a stored held-out skorch net on ``device`` (then back on
     the CPU, where skmat keeps it)."""
-    if net is None or device is None or torch.device(device).type == "cpu":
-        yield net
+    if not hasattr(net, "module_") or torch.device(device or "cpu").type == "cpu":
+        yield net  # a scikit-learn model, or nothing to move
         return
     net.module_.to(device)
     net.criterion_.to(device)
@@ -77,9 +75,8 @@ def store(model):
     net do not hold device memory after fit. Other models are kept as they are."""
     if not hasattr(model, "module_"):
         return model
-    for optimizer in [getattr(model, "optimizer_", None)]:
-        if optimizer is not None:
-            optimizer.state.clear()
+    if getattr(model, "optimizer_", None) is not None:
+        model.optimizer_.state.clear()
     model.module_.to("cpu")
     model.criterion_.to("cpu")
     model.set_params(device="cpu")
@@ -208,10 +205,6 @@ class KFold(HeldOutStrategy):
             proba=_held_out_proba(models, inputs, tests, n_classes, names),
             estimators=[store(model) for model in models],
             samples=[train for train, _ in self.splits],
-            strategy=(
-                f"{len(self.splits)} folds, "
-                + ("batched" if self.batched else "one by one")
-            ),
             fit_times=fit_times,
         )
 
@@ -252,7 +245,6 @@ class XRMTwins(HeldOutStrategy):
             ),
             estimators=[store(twin) for twin in twins],
             samples=halves,
-            strategy="XRM twins, " + ("batched" if self.batched else "in lockstep"),
             fit_times=None,
         )
 
@@ -296,7 +288,6 @@ class InSample(HeldOutStrategy):
             ),
             estimators=[store(model)],
             samples=[everything],
-            strategy="one model in-sample",
             fit_times=[time.perf_counter() - start],
         )
 
