@@ -216,24 +216,17 @@ class RowDataset(torch.utils.data.Dataset):
         return len(self.inputs) if self.row_index is None else len(self.row_index)
 
     def __getitem__(self, i):
-        if isinstance(i, numbers.Integral):
-            position = int(i) if self.row_index is None else self.row_index[i]
-            x = self.inputs.row(position)
-            features = dict(x) if self.inputs.kind == MAPPING else {INPUT_KEY: x}
-            for key, value in self.extras.items():
-                features[key] = value[position]
-            label = 0 if self.y is None else self.y[position]
-            return features, label
-        positions = np.arange(len(self))[i]
+        one = isinstance(i, numbers.Integral)
+        where = np.arange(len(self))[i]  # a position, or an array of them
         if self.row_index is not None:
-            positions = self.row_index[positions]
-        x = self.inputs.rows(positions)
+            where = self.row_index[where]
+        x = self.inputs.row(where) if one else self.inputs.rows(where)
         features = dict(x) if self.inputs.kind == MAPPING else {INPUT_KEY: x}
         for key, value in self.extras.items():
-            features[key] = value[positions]
-        if self.y is None:
-            return features, np.zeros(len(positions), dtype=np.int64)
-        return features, self.y[positions]
+            features[key] = value[where]
+        if self.y is not None:
+            return features, self.y[where]
+        return features, 0 if one else np.zeros(len(where), dtype=np.int64)
 
 
 def module_arguments(features):

@@ -151,8 +151,9 @@ def _as_proba(output, criterion):
 
 class _Flipper:
     """Flips the working labels of the batches the twins are about to train on:
-    ``flipper(models, batches, outputs)``, with for each twin in ``models`` its
-    batch (rows) and the other twin's output on it."""
+    ``flipper(models, batches, outputs)``, with for each twin in ``models`` (which
+    says whose batches these are, for whoever watches the flips) its batch (rows)
+    and the other twin's output on it."""
 
     def __init__(self, labels, criterion, generator):
         self.labels = labels  # a tensor on the generator's device, updated in place
