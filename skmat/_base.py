@@ -86,6 +86,7 @@ from ._net import (
     probe_net,
     without_callback,
 )
+from ._proba import check_proba
 from ._progress import FitProgress, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._shift import logits_to_log_proba
@@ -121,6 +122,12 @@ class _Clock:
 def inferred_group_ids(y_encoded, misclassified):
     """Inferred group of each example: ``2 * class_index + misclassified``."""
     return 2 * np.asarray(y_encoded) + np.asarray(misclassified, dtype=int)
+
+
+def fitted_input(estimator, X):
+    """``X`` checked as the fitted ``estimator`` (a :class:`HeldOutNetClassifier`)
+    predicts on it: a :class:`~skmat._data.NetInput`."""
+    return estimator._check_X(X, reset=False)
 
 
 def _is_net(estimator):
@@ -426,7 +433,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
 
         proba, held_out_times = None, None
         if held_out_proba is not None:
-            proba = self._check_held_out_proba(held_out_proba, n_samples, n_classes)
+            proba = check_proba(held_out_proba, n_samples, n_classes, "held_out_proba")
             fitted.update(
                 held_out_estimators_=[],
                 held_out_estimators_samples_=[],
@@ -679,20 +686,6 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         return Bunch(
             splitter=Bunch(split=split), held_out_estimator=Bunch(fit=estimator_fit)
         )
-
-    @staticmethod
-    def _check_held_out_proba(held_out_proba, n_samples, n_classes):
-        proba = np.asarray(held_out_proba, dtype=np.float64)
-        if proba.shape != (n_samples, n_classes):
-            raise ValueError(
-                f"held_out_proba must have shape (n_samples, n_classes) = "
-                f"({n_samples}, {n_classes}); got {proba.shape}."
-            )
-        if not np.all(np.isfinite(proba)) or np.any(proba < 0):
-            raise ValueError("held_out_proba must be finite and non-negative.")
-        if not np.allclose(proba.sum(axis=1), 1.0, atol=1e-4):
-            raise ValueError("Each row of held_out_proba must sum to 1.")
-        return proba
 
     def infer_groups(self, X=None, y=None):
         """Groups inferred without annotations, from the held-out models' mistakes.

@@ -32,6 +32,7 @@ from sklearn.utils import Bunch
 from ._batching import auto_batching_obstacle, batching_obstacle
 from ._kfold import fit_folds_batched, fit_folds_one_by_one, fit_one
 from ._net import TrainingDiverged, divergence, net_logits, with_own_files
+from ._proba import check_finite, in_class_columns
 from ._progress import with_progress, without_progress
 from ._random import forked_torch_rng
 from ._xrm import fit_xrm_twins
@@ -83,23 +84,18 @@ def store(model):
     return model
 
 
-def class_columns(model, n_classes):
-    """Positions in ``0 .. n_classes - 1`` of a model's probability columns."""
-    return np.asarray(getattr(model, "classes_", np.arange(n_classes)))
-
-
 def model_proba(model, inputs, n_classes, device=None):
     """A held-out model's class probabilities on ``inputs``, float64, in class-index
     columns (a class a scikit-learn model never saw gets 0); the model runs on
     ``device`` when it is a stored net."""
-    proba = np.zeros((len(inputs), n_classes))
     with forked_torch_rng(device), on_device(model, device):
         if hasattr(model, "module_"):  # a skmat net: softmax of its logits, float64
-            predicted = softmax(net_logits(model, inputs), axis=1)
-        else:
-            predicted = model.predict_proba(inputs.for_estimator())
-    proba[:, class_columns(model, n_classes)] = predicted
-    return proba
+            return softmax(net_logits(model, inputs), axis=1)
+        proba = model.predict_proba(inputs.for_estimator())
+    # a scikit-learn model fitted on encoded labels, maybe not all of them
+    return in_class_columns(
+        proba, getattr(model, "classes_", None), np.arange(n_classes), "held-out model"
+    )
 
 
 def misclassified_by_any(models, inputs, y, n_classes, device=None):
@@ -118,12 +114,10 @@ def _held_out_proba(models, inputs, rows, n_classes, names):
     proba = np.zeros((len(inputs), n_classes))
     for model, predicted, name in zip(models, rows, names):
         problem = divergence(model)
-        if problem is None:
-            proba[predicted] = model_proba(model, inputs.take(predicted), n_classes)
-            if not np.all(np.isfinite(proba[predicted])):
-                problem = "it predicts non-finite probabilities"
         if problem is not None:
             raise TrainingDiverged(f"The training of the {name} diverged: {problem}.")
+        proba[predicted] = model_proba(model, inputs.take(predicted), n_classes)
+        check_finite(proba[predicted], name)
     return proba
 
 

@@ -510,6 +510,23 @@ def test_display_single_model_no_groups_and_constant_scores(pyplot):
     assert display.ax_ is ax
 
 
+@pytest.mark.parametrize("kind", ["violin", "hist"])
+def test_display_plot_passes_matplotlib_properties(pyplot, kind):
+    """plot(*, ax=None, ..., **kwargs), as scikit-learn's Displays: kwargs style the
+    violins' bodies or the histograms' bars; ax is keyword-only."""
+    erm, mat, groups = _scores()
+    display = MemorizationDisplay(scores=[erm, mat], groups=groups)
+    display.plot(kind=kind, alpha=0.25, linewidth=2.5)
+    artists = display.ax_.collections if kind == "violin" else display.ax_.patches
+    assert artists
+    assert {round(artist.get_alpha(), 2) for artist in artists} == {0.25}
+    widths = {float(np.ravel(artist.get_linewidth())[0]) for artist in artists}
+    assert widths == {2.5}
+    _, ax = pyplot.subplots()
+    with pytest.raises(TypeError):
+        display.plot(ax)
+
+
 def test_display_errors(pyplot):
     erm, mat, groups = _scores()
     display = MemorizationDisplay(scores=[erm, mat], groups=groups, name=["ERM"])

@@ -1,15 +1,5 @@
-"""Memorization diagnostics: which training examples does a model memorize?
-
-- :func:`memorization_score` estimates, for every training example, how much more
-  probability a training procedure gives the example's label when the example is in
-  the training set than when it is not (Feldman's memorization, or self-influence,
-  score, estimated by cross-validation).
-- :class:`MemorizationDisplay` plots the per-group distributions of the score, for
-  one or several procedures side by side (for instance plain training and MAT).
-
-Under plain training (ERM) the minority groups of a shortcut benchmark carry high
-scores: the model is right on them only because it trained on them. MAT lowers them.
-"""
+"""The memorization score: how much more probability a training procedure gives an
+example's label when the example is in the training set than when it is not."""
 
 import numbers
 
@@ -21,14 +11,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ._compat import HasMethods, StrOptions, validate_params
-from ._data import TABLE, input_kind, n_rows, take_fit_params, take_rows
-from ._held_out import model_proba
-from ._kfold import make_splits
-from ._mat import MATClassifier
-from ._random import draw_seed, forked_torch_rng
-
-__all__ = ["MemorizationDisplay", "memorization_score"]
+from .._base import fitted_input
+from .._compat import HasMethods, StrOptions, validate_params
+from .._data import TABLE, input_kind, n_rows, take_fit_params, take_rows
+from .._held_out import model_proba
+from .._kfold import make_splits
+from .._mat import MATClassifier
+from .._proba import check_finite, check_proba, in_class_columns
+from .._random import draw_seed, forked_torch_rng
 
 _PROCEDURES = ("estimator", "erm")
 
@@ -73,54 +63,6 @@ def _fit_predict_proba(estimator, X, y, train, test, fit_params, seed):
             estimator.fit(X_train, y_train, **fit_params)
             proba = estimator.predict_proba(X_test)
     return np.asarray(proba, dtype=np.float64), getattr(estimator, "classes_", None)
-
-
-def _columns(proba, model_classes, classes, who):
-    """Positions in ``classes`` of the columns of ``proba``."""
-    n_classes = len(classes)
-    if model_classes is not None and len(model_classes) == proba.shape[1]:
-        model_classes = np.asarray(model_classes)
-        known = np.isin(model_classes, classes)
-        if not np.all(known):
-            raise ValueError(
-                f"{who} predicts classes {model_classes[~known].tolist()} that are not "
-                f"in y (classes {classes.tolist()})."
-            )
-        return np.searchsorted(classes, model_classes)
-    if proba.shape[1] == n_classes:
-        return np.arange(n_classes)
-    raise ValueError(
-        f"{who} returns {proba.shape[1]} probability columns for {n_classes} classes, "
-        "and no classes_ attribute to say which ones they are."
-    )
-
-
-def _check_proba(proba, n_samples, n_classes, name):
-    proba = np.asarray(proba, dtype=np.float64)
-    if proba.shape != (n_samples, n_classes):
-        raise ValueError(
-            f"{name} must have shape (n_samples, n_classes) = ({n_samples}, "
-            f"{n_classes}), columns in the order of np.unique(y); got {proba.shape}."
-        )
-    if not np.all(np.isfinite(proba)) or np.any(proba < 0) or np.any(proba > 1):
-        raise ValueError(f"{name} must hold probabilities: finite, in [0, 1].")
-    if not np.allclose(proba.sum(axis=1), 1.0, atol=1e-3):
-        raise ValueError(f"Each row of {name} must sum to 1.")
-    return proba
-
-
-def _splits(cv, X, y, groups, seed, in_sample):
-    """The folds, computed once (:func:`skmat._kfold.make_splits`); with
-    ``in_sample="folds"`` every example must be in some training fold."""
-    return make_splits(
-        5 if cv is None else cv,
-        y,
-        n_samples=len(y),
-        X=X if input_kind(X) == TABLE else None,
-        split_params={} if groups is None else {"groups": groups},
-        seed=seed,
-        cover=in_sample == "folds",
-    )
 
 
 def _check_erm_estimator(estimator, fitted, X, classes, n_samples):
@@ -381,7 +323,7 @@ def memorization_score(
                 "cv is unused when held_out_proba is given (the held-out half is "
                 f"precomputed); leave cv=None. Got cv={cv!r}."
             )
-        held_out_proba = _check_proba(
+        held_out_proba = check_proba(
             held_out_proba, n_samples, len(classes), "held_out_proba"
         )
     fit_params = dict(params or {})
@@ -423,12 +365,8 @@ def memorization_score(
             n_jobs,
             random_state,
         )
-    for proba, name in [(in_sample_proba, "in-sample"), (held_out, "held-out")]:
-        if not np.all(np.isfinite(proba)):
-            raise ValueError(
-                f"The {name} model predicted non-finite probabilities: its training "
-                "diverged (for a net, try a smaller learning rate)."
-            )
+    check_finite(in_sample_proba, "in-sample model")
+    check_finite(held_out, "held-out model")
     rows = np.arange(n_samples)
     scores = in_sample_proba[rows, y_index] - held_out[rows, y_index]
     if return_proba:
@@ -454,9 +392,18 @@ def _estimator_halves(
     template = _seeded(clone(estimator), seed)
     n_samples, n_classes = len(y), len(classes)
     everything = np.arange(n_samples)
-    splits = (
-        [] if held_out_proba is not None else _splits(cv, X, y, groups, seed, in_sample)
-    )
+    splits = []
+    if held_out_proba is None:
+        splits = make_splits(
+            5 if cv is None else cv,
+            y,
+            n_samples=n_samples,
+            X=X if input_kind(X) == TABLE else None,
+            split_params={} if groups is None else {"groups": groups},
+            seed=seed,
+            # in_sample="folds": every example must be in some training fold
+            cover=in_sample == "folds",
+        )
     if in_sample == "folds":
         # each fold model predicts its training examples and its test fold
         jobs = [(train, np.r_[train, test]) for train, test in splits]
@@ -471,11 +418,10 @@ def _estimator_halves(
     name = type(estimator).__name__
     probas = []
     for i, ((proba, model_classes), (_, predicted)) in enumerate(zip(results, jobs)):
-        columns = _columns(
+        full = np.zeros((n_samples, n_classes))
+        full[predicted] = in_class_columns(
             proba, model_classes, classes, f"The {name} fitted on fold {i}"
         )
-        full = np.zeros((n_samples, n_classes))
-        full[np.ix_(predicted, columns)] = proba
         probas.append(full)
     if in_sample == "full":
         held_out = held_out_proba
@@ -561,7 +507,7 @@ def _erm_halves(
 def _fold_nets_halves(mat, X, classes):
     """Both halves from a fitted MATClassifier's fold nets: each predicts the
     examples it trained on; the held-out half is its ``held_out_proba_``."""
-    inputs = mat._check_X(X, reset=False)
+    inputs = fitted_input(mat, X)
     n_samples, n_classes = len(inputs), len(classes)
     device = mat.estimator_.device
     probas, splits = [], []
@@ -573,392 +519,3 @@ def _fold_nets_halves(mat, X, classes):
         splits.append((train, np.setdiff1d(everything, train)))
     in_sample, _ = _fold_halves(probas, splits, n_samples, n_classes)
     return in_sample, np.asarray(mat.held_out_proba_, dtype=np.float64)
-
-
-def _check_matplotlib(caller):
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            f"{caller} requires matplotlib. You can install it with "
-            "`pip install matplotlib`."
-        ) from exc
-
-
-class MemorizationDisplay:
-    """Per-group distributions of the memorization score, for one or more models.
-
-    Build it with :meth:`from_estimator` (computes the scores with
-    :func:`memorization_score`) or :meth:`from_scores` (scores computed already);
-    both plot it. Groups run along the x axis; within each group, one violin (or
-    histogram) per model, side by side, with its mean marked. Made for comparing
-    plain training with MAT on the groups of a shortcut benchmark: under ERM the
-    minority groups sit near 1 (memorized), under MAT near 0.
-
-    Parameters
-    ----------
-    scores : ndarray of shape (n_samples,) or list of such arrays
-        Memorization scores, one array per model, all on the same examples.
-    groups : array-like of shape (n_samples,), default=None
-        Group of every example (any sortable labels); ``None`` puts all the
-        examples in one group.
-    name : str or list of str, default=None
-        Name of each model, for the legend.
-    group_names : dict or list of str, default=None
-        Label of each group on the x axis: a dict ``{group: label}``, or a list in
-        the order of ``np.unique(groups)``; ``None`` uses ``str(group)``. The
-        number of examples is added below each label.
-
-    Attributes
-    ----------
-    ax_ : matplotlib Axes
-        The axes of the plot.
-    figure_ : matplotlib Figure
-        The figure that holds it.
-    mean_scores_ : ndarray of shape (n_models, n_groups)
-        Mean score of every model on every group (groups in the order of
-        ``np.unique(groups)``).
-
-    See Also
-    --------
-    memorization_score : The score.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
-    >>> from skmat.inspection import MemorizationDisplay
-    >>> rng = np.random.RandomState(0)
-    >>> groups = np.repeat(["majority", "minority"], [90, 10])
-    >>> erm = np.where(groups == "minority", 0.8, 0.0) + 0.05 * rng.randn(100)
-    >>> mat = 0.05 * rng.randn(100)
-    >>> display = MemorizationDisplay.from_scores(
-    ...     [erm, mat], groups=groups, name=["ERM", "MAT"]
-    ... )
-    >>> display.mean_scores_.round(1)
-    array([[0. , 0.8],
-           [0. , 0. ]])
-    """
-
-    def __init__(self, *, scores, groups=None, name=None, group_names=None):
-        self.scores = scores
-        self.groups = groups
-        self.name = name
-        self.group_names = group_names
-
-    def _validated(self, name=None):
-        """Scores as a list of arrays, names, unique groups and each one's labels."""
-        scores = self.scores
-        if isinstance(scores, np.ndarray) and scores.ndim == 1:
-            scores = [scores]
-        elif not isinstance(scores, (list, tuple)) or not len(scores):
-            raise ValueError(
-                "scores must be a 1-d array or a non-empty list of 1-d arrays; got "
-                f"{type(scores).__name__}."
-            )
-        scores = [np.asarray(s, dtype=np.float64) for s in scores]
-        n_samples = scores[0].shape[0] if scores[0].ndim == 1 else None
-        for s in scores:
-            if s.ndim != 1 or s.shape[0] != n_samples:
-                raise ValueError(
-                    "scores must be 1-d arrays of the same length, one per model; got "
-                    f"shapes {[np.shape(s) for s in scores]}."
-                )
-            if not np.all(np.isfinite(s)):
-                raise ValueError("scores must be finite.")
-        groups = (
-            np.zeros(n_samples, dtype=int)
-            if self.groups is None
-            else column_or_1d(self.groups)
-        )
-        if groups.shape[0] != n_samples:
-            raise ValueError(
-                f"groups must have one entry per example ({n_samples}); got "
-                f"{groups.shape[0]}."
-            )
-        unique = np.unique(groups)
-
-        name = self.name if name is None else name
-        if name is None:
-            name = [f"model {i + 1}" for i in range(len(scores))]
-        elif isinstance(name, str):
-            name = [name]
-        name = list(name)
-        if len(name) != len(scores):
-            raise ValueError(
-                f"name must give one name per model ({len(scores)}); got {name!r}."
-            )
-
-        group_names = self.group_names
-        if group_names is None:
-            labels = ["all" if self.groups is None else str(g) for g in unique]
-        elif isinstance(group_names, dict):
-            missing = [g for g in unique.tolist() if g not in group_names]
-            if missing:
-                raise ValueError(
-                    f"group_names has no label for the groups {missing}; it must map "
-                    f"every group in {unique.tolist()}."
-                )
-            labels = [str(group_names[g]) for g in unique.tolist()]
-        else:
-            labels = [str(label) for label in group_names]
-            if len(labels) != len(unique):
-                raise ValueError(
-                    f"group_names must give one label per group ({len(unique)}: "
-                    f"{unique.tolist()}, in this order); got {len(labels)}."
-                )
-        return scores, groups, unique, name, labels
-
-    def plot(self, ax=None, *, kind="violin", name=None, colors=None, bins=20):
-        """Plot the per-group distributions of the scores.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Axes to plot on; ``None`` makes a new figure.
-        kind : {"violin", "hist"}, default="violin"
-            A violin (kernel density) or a histogram, drawn sideways, per model and
-            group. Each is scaled to the width of its slot. The y axis runs from
-            the lowest score (or -0.1) to 1.
-        name : str or list of str, default=None
-            Names of the models for the legend, overriding those given to the
-            display.
-        colors : list of matplotlib colours, default=None
-            One per model; ``None`` uses matplotlib's colour cycle.
-        bins : int, default=20
-            Number of bins over [-1, 1] of ``kind="hist"``.
-
-        Returns
-        -------
-        display : MemorizationDisplay
-            Object that stores the computed values.
-        """
-        _check_matplotlib(f"{type(self).__name__}.plot")
-        import matplotlib.pyplot as plt
-        from matplotlib.lines import Line2D
-        from matplotlib.patches import Patch
-
-        if kind not in ("violin", "hist"):
-            raise ValueError(f"kind must be 'violin' or 'hist'; got {kind!r}.")
-        if not isinstance(bins, numbers.Integral) or bins < 1:
-            raise ValueError(f"bins must be a positive integer; got {bins!r}.")
-        scores, groups, unique, names, labels = self._validated(name)
-        n_models = len(scores)
-        if colors is None:
-            cycle = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
-            colors = [cycle[i % len(cycle)] for i in range(n_models)]
-        elif len(colors) != n_models:
-            raise ValueError(
-                f"colors must give one colour per model ({n_models}); got {colors!r}."
-            )
-        new_figure = ax is None
-        if new_figure:
-            _, ax = plt.subplots(
-                figsize=(1.2 + 1.4 * len(unique) * max(1, n_models / 2), 4.5)
-            )
-
-        slot = 0.8 / n_models
-        width = 0.9 * slot
-        edges = np.linspace(-1, 1, bins + 1)
-        means = np.zeros((n_models, len(unique)))
-        for g, group in enumerate(unique):
-            members = groups == group
-            for m, model_scores in enumerate(scores):
-                values = model_scores[members]
-                means[m, g] = values.mean()
-                center = g - 0.4 + slot * (m + 0.5)
-                if kind == "violin":
-                    _violin(ax, values, center, width, colors[m])
-                else:
-                    _sideways_hist(ax, values, center, width, edges, colors[m])
-                ax.plot(
-                    center,
-                    means[m, g],
-                    marker="D",
-                    markersize=5,
-                    color="black",
-                    markerfacecolor="white",
-                    zorder=3,
-                )
-        counts = [int(np.sum(groups == group)) for group in unique]
-        ax.set_xticks(np.arange(len(unique)))
-        ax.set_xticklabels([f"{label}\n(n={n})" for label, n in zip(labels, counts)])
-        ax.set_xlim(-0.5, len(unique) - 0.5)
-        ax.axhline(0, color="grey", linewidth=0.8, linestyle="--", zorder=0)
-        # up to 1 (fully memorized) at least; down to the lowest score, in tenths
-        low = min(-0.1, np.floor(10 * min(s.min() for s in scores)) / 10)
-        high = max(1.0, max(s.max() for s in scores))
-        ax.set_ylim(low - 0.05, high + 0.05)
-        ax.set_xlabel("group")
-        ax.set_ylabel(
-            "memorization score\np(label | trained on it) - p(label | held out)"
-        )
-        ax.set_title("Memorization score per group")
-        handles = [
-            Patch(facecolor=colors[m], alpha=0.6, label=names[m])
-            for m in range(n_models)
-        ]
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="D",
-                linestyle="none",
-                color="black",
-                markerfacecolor="white",
-                label="mean",
-            )
-        )
-        ax.legend(handles=handles, loc="best", fontsize="small")
-        if new_figure:
-            ax.figure.tight_layout()
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        self.mean_scores_ = means
-        return self
-
-    @classmethod
-    def from_estimator(
-        cls,
-        estimator,
-        X,
-        y,
-        *,
-        groups=None,
-        procedure="estimator",
-        name=None,
-        group_names=None,
-        cv=None,
-        in_sample="folds",
-        sample_weight=None,
-        params=None,
-        n_jobs=None,
-        random_state=None,
-        kind="violin",
-        ax=None,
-    ):
-        """Compute the memorization scores of one or more models and plot them.
-
-        Parameters
-        ----------
-        estimator : estimator or list of estimators
-            Classifiers with ``fit`` and ``predict_proba``, each scored with
-            :func:`memorization_score` on the same ``(X, y)``.
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        groups : array-like of shape (n_samples,), default=None
-            Group of every example, for the plot (not given to the splitter: use
-            :func:`memorization_score` and :meth:`from_scores` for a splitter that
-            takes groups).
-        procedure : {"estimator", "erm"} or list of them, default="estimator"
-            The procedure each score describes (see :func:`memorization_score`);
-            a list gives one per estimator. ``estimator=[mat, mat],
-            procedure=["erm", "estimator"]`` compares plain training of a
-            MATClassifier's net with MAT itself.
-        name : str or list of str, default=None
-            Legend names; ``None`` uses ``"ERM"`` for ``procedure="erm"`` and the
-            estimator's class name otherwise.
-        group_names : dict or list of str, default=None
-            Labels of the groups (see the class).
-        cv, in_sample, sample_weight, params, n_jobs, random_state
-            Passed to :func:`memorization_score` for every estimator.
-        kind : {"violin", "hist"}, default="violin"
-        ax : matplotlib Axes, default=None
-
-        Returns
-        -------
-        display : MemorizationDisplay
-        """
-        _check_matplotlib(f"{cls.__name__}.from_estimator")
-        estimators = (
-            list(estimator) if isinstance(estimator, (list, tuple)) else [estimator]
-        )
-        if isinstance(procedure, str):
-            procedures = [procedure] * len(estimators)
-        else:
-            procedures = list(procedure)
-            if len(procedures) != len(estimators):
-                raise ValueError(
-                    f"procedure must be a string or one per estimator "
-                    f"({len(estimators)}); got {procedure!r}."
-                )
-        if name is None:
-            name = [
-                "ERM" if p == "erm" else type(e).__name__
-                for e, p in zip(estimators, procedures)
-            ]
-            for i, n in enumerate(name):
-                if name.count(n) > 1:
-                    name[i] = f"{n} ({i + 1})"
-        scores = [
-            memorization_score(
-                e,
-                X,
-                y,
-                procedure=p,
-                cv=cv,
-                in_sample=in_sample,
-                sample_weight=sample_weight,
-                params=params,
-                n_jobs=n_jobs,
-                random_state=random_state,
-            )
-            for e, p in zip(estimators, procedures)
-        ]
-        return cls.from_scores(
-            scores, groups=groups, name=name, group_names=group_names, kind=kind, ax=ax
-        )
-
-    @classmethod
-    def from_scores(
-        cls, scores, *, groups=None, name=None, group_names=None, kind="violin", ax=None
-    ):
-        """Plot memorization scores computed already.
-
-        Parameters
-        ----------
-        scores : ndarray of shape (n_samples,) or list of such arrays
-            One array per model, for instance from :func:`memorization_score`.
-        groups : array-like of shape (n_samples,), default=None
-        name : str or list of str, default=None
-        group_names : dict or list of str, default=None
-        kind : {"violin", "hist"}, default="violin"
-        ax : matplotlib Axes, default=None
-
-        Returns
-        -------
-        display : MemorizationDisplay
-        """
-        _check_matplotlib(f"{cls.__name__}.from_scores")
-        display = cls(scores=scores, groups=groups, name=name, group_names=group_names)
-        return display.plot(ax=ax, kind=kind)
-
-
-def _violin(ax, values, center, width, color):
-    if len(values) < 2 or np.ptp(values) < 1e-9:
-        # a kernel density needs spread: draw the value as a bar across the slot
-        ax.hlines(values.mean(), center - width / 2, center + width / 2, color=color)
-        return
-    parts = ax.violinplot([values], positions=[center], widths=width, showextrema=False)
-    for body in parts["bodies"]:
-        body.set_facecolor(color)
-        body.set_edgecolor(color)
-        body.set_alpha(0.6)
-
-
-def _sideways_hist(ax, values, center, width, edges, color):
-    counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
-    if counts.max() == 0:
-        return
-    filled = counts > 0
-    lengths = counts[filled] / counts.max() * width
-    ax.barh(
-        ((edges[:-1] + edges[1:]) / 2)[filled],
-        lengths,
-        height=np.diff(edges)[filled],
-        left=center - lengths / 2,
-        color=color,
-        alpha=0.6,
-        edgecolor=color,
-    )

@@ -1,0 +1,72 @@
+"""Class probabilities from any model: checked, and placed in the class order of the
+estimator that uses them (the columns of ``classes_``)."""
+
+import numpy as np
+
+from ._net import TrainingDiverged
+
+#: How far from 1 a row of probabilities may sum (float32 softmax, rounding in files).
+ROW_SUM_ATOL = 1e-3
+
+
+def check_proba(proba, n_samples, n_classes, name):
+    """``proba`` (a parameter given by the user, named ``name``) as float64, after
+    checking that it holds one row of class probabilities per example."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.shape != (n_samples, n_classes):
+        raise ValueError(
+            f"{name} must have shape (n_samples, n_classes) = ({n_samples}, "
+            f"{n_classes}), columns in the order of the sorted classes; got "
+            f"{proba.shape}."
+        )
+    if not np.all(np.isfinite(proba)) or np.any(proba < 0) or np.any(proba > 1):
+        raise ValueError(
+            f"{name} must hold probabilities: finite, non-negative and at most 1."
+        )
+    if not np.allclose(proba.sum(axis=1), 1.0, atol=ROW_SUM_ATOL):
+        raise ValueError(f"Each row of {name} must sum to 1.")
+    return proba
+
+
+def check_finite(proba, who):
+    """Raise :class:`~skmat._net.TrainingDiverged`, naming the model ``who``, when
+    the probabilities it predicted hold NaN or infinity."""
+    if not np.all(np.isfinite(proba)):
+        raise TrainingDiverged(
+            f"The training of the {who} diverged: it predicts non-finite probabilities."
+        )
+
+
+def class_columns(model_classes, n_columns, classes, who):
+    """Positions in ``classes`` of a model's ``n_columns`` probability columns.
+
+    ``model_classes`` is the model's ``classes_`` (None when it has none: its columns
+    must then be ``classes`` in order). A model fitted on a subset of the classes
+    has fewer columns; one that predicts a class outside ``classes`` is an error
+    that names ``who``.
+    """
+    n_classes = len(classes)
+    if model_classes is not None and len(model_classes) == n_columns:
+        model_classes = np.asarray(model_classes)
+        known = np.isin(model_classes, classes)
+        if not np.all(known):
+            raise ValueError(
+                f"{who} predicts classes {model_classes[~known].tolist()} that are not "
+                f"in y (classes {np.asarray(classes).tolist()})."
+            )
+        return np.searchsorted(classes, model_classes)
+    if n_columns == n_classes:
+        return np.arange(n_classes)
+    raise ValueError(
+        f"{who} returns {n_columns} probability columns for {n_classes} classes, "
+        "and no classes_ attribute to say which ones they are."
+    )
+
+
+def in_class_columns(proba, model_classes, classes, who):
+    """``proba`` (float64) widened to one column per class of ``classes``; a class
+    the model never saw gets probability 0."""
+    proba = np.asarray(proba, dtype=np.float64)
+    full = np.zeros((proba.shape[0], len(classes)))
+    full[:, class_columns(model_classes, proba.shape[1], classes, who)] = proba
+    return full
