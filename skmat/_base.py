@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn import get_config
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.model_selection import check_cv, train_test_split
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.metadata_routing import (
@@ -45,7 +45,6 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from skorch import NeuralNetClassifier
 
 from ._compat import (
     HasMethods,
@@ -67,21 +66,14 @@ from ._data import (
     check_net_input,
     input_kind,
 )
-from ._early_stopping import VALID_SCORE_KEY, WorstGroupEarlyStopping
-from ._held_out import (
-    InSample,
-    KFold,
-    XRMTwins,
-    batching_choice,
-    misclassified_by_any,
-)
+from ._early_stopping import EARLY_STOPPING, VALID_SCORE_KEY, add_early_stopping
+from ._held_out import choose_strategy, misclassified_by_any
 from ._interrupt import raise_if_interrupted, watch_interrupts
-from ._kfold import make_splits
 from ._net import (
     TrainingDiverged,
     divergence,
+    is_net,
     make_shifted_net,
-    n_parameters,
     net_logits,
     probe_net,
     without_callback,
@@ -90,9 +82,6 @@ from ._proba import check_proba
 from ._progress import FitProgress, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._shift import logits_to_log_proba
-
-#: Name of the early-stopping callback in the final net's callbacks.
-_EARLY_STOPPING = "skmat_early_stopping"
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
 
@@ -128,11 +117,6 @@ def fitted_input(estimator, X):
     """``X`` checked as the fitted ``estimator`` (a :class:`HeldOutNetClassifier`)
     predicts on it: a :class:`~skmat._data.NetInput`."""
     return estimator._check_X(X, reset=False)
-
-
-def _is_net(estimator):
-    """Whether skmat trains ``estimator`` itself (skorch net or torch module)."""
-    return isinstance(estimator, (NeuralNetClassifier, torch.nn.Module, type))
 
 
 def _integer_table(X):
@@ -440,8 +424,15 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 held_out_strategy_="",
             )
         elif self._needs_held_out(groups):
-            strategy, description = self._held_out_strategy(
-                inputs, y_encoded, routed, rng, make_net, probe
+            strategy, description = choose_strategy(
+                self,
+                inputs,
+                y_encoded,
+                routed=routed,
+                rng=rng,
+                make_net=make_net,
+                probe=probe,
+                log=self._log,
             )
             with progress.phase(
                 f"held-out phase ({description.split(':')[0]})",
@@ -486,8 +477,19 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         rows = None
         if self.early_stopping:
             source = fitted["inferred_groups_"] if groups is None else groups
-            rows, valid = self._early_stopping(
-                final_net, inputs, y_encoded, sample_weight, source, groups, rng
+            rows, valid = add_early_stopping(
+                final_net,
+                inputs,
+                y_encoded,
+                sample_weight,
+                source,
+                validation_fraction=self.validation_fraction,
+                n_iter_no_change=self.n_iter_no_change,
+                seed=draw_seed(rng),
+            )
+            self._log(
+                f"early stopping: {len(valid)} validation examples, "
+                f"{'given' if groups is not None else 'inferred'} groups"
             )
             fitted["validation_indices_"] = valid
         dataset = RowDataset(inputs, y_encoded, training.row_extras(), rows=rows)
@@ -502,11 +504,11 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             raise TrainingDiverged(self._divergence_advice(message, inputs))
         if self.early_stopping:
             scores = np.asarray(estimator.history[:, VALID_SCORE_KEY])
-            best_epoch = int(dict(estimator.callbacks_)[_EARLY_STOPPING].best_epoch_)
+            best_epoch = int(dict(estimator.callbacks_)[EARLY_STOPPING].best_epoch_)
             fitted.update(validation_scores_=scores, best_epoch_=best_epoch)
             # The callback has served (and dropped its data): the fitted net goes on
             # as the user's net, e.g. with partial_fit.
-            without_callback(estimator, _EARLY_STOPPING)
+            without_callback(estimator, EARLY_STOPPING)
             self._log(
                 f"early stopping: best epoch {best_epoch} of {len(scores)}, validation "
                 f"worst-group accuracy {scores[best_epoch - 1]:.3f}"
@@ -542,126 +544,6 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             except ValueError:
                 raise error from None
 
-    def _held_out_strategy(self, inputs, y_encoded, routed, rng, make_net, probe):
-        """The :class:`~skmat._held_out.HeldOutStrategy` that ``held_out``,
-        ``fold_training`` and the net call for, and what it is, in words."""
-        template = self._held_out_template()
-        is_net = _is_net(template)
-        net = None
-        if is_net:
-            net = make_shifted_net(
-                template, param_name="held_out_estimator", **make_net
-            )
-            if self.held_out_estimator is not None:
-                probe = probe_net(
-                    net, inputs, make_net["n_classes"], "held_out_estimator"
-                )
-        if self.held_out == "xrm":
-            if not is_net:
-                raise ValueError(
-                    "held_out='xrm' trains twin nets; held_out_estimator must be a "
-                    "skorch net or a torch module, not "
-                    f"{type(template).__name__}."
-                )
-            batched, reason = batching_choice(
-                net, inputs, self.fold_training, None, auto_pays=False
-            )
-            description = "XRM twins, " + (
-                "batched" if batched else f"in lockstep: {reason}"
-            )
-            self._log(f"held-out twins: {description}")
-            return XRMTwins(net, batched=batched, random_state=draw_seed(rng)), (
-                description
-            )
-        if self.held_out == "in_sample":
-            estimator = net if is_net else clone(template)
-            params = routed.held_out_estimator.fit if not is_net else {}
-            return InSample(estimator, is_net=is_net, params=params), "in-sample"
-        seed = draw_seed(rng) if isinstance(self.cv, Integral) else None
-        splits = make_splits(
-            self.cv,
-            y_encoded,
-            n_samples=len(inputs),
-            X=inputs.source if inputs.kind == TABLE else None,
-            split_params=routed.splitter.split,
-            seed=seed,
-        )
-        batched, reason = False, "a scikit-learn held_out_estimator"
-        if is_net:
-            batched, reason = batching_choice(
-                net, inputs, self.fold_training, n_parameters(probe.module_)
-            )
-        if batched:
-            self._log("held-out folds trained together as one batched model")
-        elif is_net:
-            self._log(f"held-out folds trained one by one: {reason}")
-        description = f"{len(splits)} folds, " + (
-            "batched" if batched else f"one by one: {reason}"
-        )
-        strategy = KFold(
-            net if is_net else clone(template),
-            splits,
-            is_net=is_net,
-            batched=batched,
-            n_jobs=self.n_jobs,
-            params=routed.held_out_estimator.fit if not is_net else {},
-        )
-        return strategy, description
-
-    def _early_stopping(
-        self, net, inputs, y_encoded, sample_weight, source, groups, rng
-    ):
-        """Split off the validation examples and give ``net`` the callback that scores
-        them; return the training rows and the validation rows."""
-        if net.callbacks == "disable":
-            raise ValueError(
-                "early_stopping=True needs the callbacks of estimator; it has "
-                "callbacks='disable'."
-            )
-        group_ids = np.unique(source, return_inverse=True)[1]
-        n_samples = len(inputs)
-        n_valid = int(np.ceil(self.validation_fraction * n_samples))
-        if n_valid >= n_samples:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves no training "
-                f"examples out of {n_samples}; use a smaller fraction."
-            )
-        stratify = None
-        for strata in (group_ids, y_encoded):
-            counts = np.bincount(strata)
-            counts = counts[counts > 0]
-            if counts.min() >= 2 and len(counts) <= min(n_valid, n_samples - n_valid):
-                stratify = strata
-                break
-        train, valid = train_test_split(
-            np.arange(n_samples),
-            test_size=n_valid,
-            stratify=stratify,
-            random_state=draw_seed(rng),
-        )
-        train, valid = np.sort(train), np.sort(valid)
-        missing = np.setdiff1d(np.unique(y_encoded), y_encoded[train])
-        if missing.size:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves "
-                f"{len(train)} training examples, which miss {missing.size} of the "
-                f"classes (class indices {missing[:5].tolist()}); use a smaller "
-                "validation_fraction."
-            )
-        stopping = WorstGroupEarlyStopping(
-            inputs.take(valid),
-            y_encoded[valid],
-            source[valid],
-            None if sample_weight is None else sample_weight[valid],
-            self.n_iter_no_change,
-        )
-        net.set_params(callbacks=[*(net.callbacks or []), (_EARLY_STOPPING, stopping)])
-        self._log(
-            f"early stopping: {len(valid)} validation examples, "
-            f"{'given' if groups is not None else 'inferred'} groups"
-        )
-        return train, valid
-
     def _route(self, sample_weight, groups, fit_params):
         """Metadata for the splitter and a scikit-learn held-out estimator."""
         if get_config()["enable_metadata_routing"]:
@@ -671,7 +553,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         _raise_for_params(fit_params, self, "fit")
         template = self._held_out_template()
         estimator_fit = {}
-        if sample_weight is not None and not _is_net(template):
+        if sample_weight is not None and not is_net(template):
             if "sample_weight" in signature(template.fit).parameters:
                 estimator_fit["sample_weight"] = sample_weight
             else:
@@ -831,7 +713,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         """
         router = MetadataRouter(owner=self).add_self_request(self)
         template = self._held_out_template()
-        if not _is_net(template):
+        if not is_net(template):
             router.add(
                 held_out_estimator=template,
                 method_mapping=MethodMapping().add(caller="fit", callee="fit"),

@@ -1,9 +1,10 @@
-"""Early stopping of the final net on validation worst-group accuracy (a skorch
-callback)."""
+"""Early stopping of the final net on validation worst-group accuracy: the
+validation split, and the skorch callback that scores it."""
 
 from copy import deepcopy
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 from skorch.callbacks import Callback
 
 from ._net import net_logits
@@ -12,6 +13,8 @@ from ._random import forked_torch_rng
 #: History keys: validation worst-group and average accuracy, one value per epoch.
 VALID_SCORE_KEY = "valid_worst_group_accuracy"
 VALID_ACCURACY_KEY = "valid_accuracy"
+#: Name of the callback in the final net's callbacks.
+EARLY_STOPPING = "skmat_early_stopping"
 
 
 class WorstGroupEarlyStopping(Callback):
@@ -78,3 +81,79 @@ class WorstGroupEarlyStopping(Callback):
         # The validation data and weights have served; keep them out of pickles.
         self.X = self.y = self.groups = self.sample_weight = None
         self.best_weights_ = None
+
+
+def add_early_stopping(
+    net,
+    inputs,
+    y,
+    sample_weight,
+    groups,
+    *,
+    validation_fraction,
+    n_iter_no_change,
+    seed,
+):
+    """Split off the validation examples (stratified by ``groups`` when every group
+    has two examples, else by class) and give ``net`` the callback that scores them.
+
+    Parameters
+    ----------
+    net : skorch net
+        The final net, before fit; its ``callbacks`` get :class:`WorstGroupEarlyStopping`.
+    inputs : NetInput
+    y : ndarray
+        Encoded labels.
+    sample_weight : ndarray or None
+    groups : ndarray
+        The group of every example, given or inferred.
+    validation_fraction : float
+    n_iter_no_change : int or None
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    train, valid : ndarray
+        The sorted training and validation rows.
+    """
+    if net.callbacks == "disable":
+        raise ValueError(
+            "early_stopping=True needs the callbacks of estimator; it has "
+            "callbacks='disable'."
+        )
+    group_ids = np.unique(groups, return_inverse=True)[1]
+    n_samples = len(inputs)
+    n_valid = int(np.ceil(validation_fraction * n_samples))
+    if n_valid >= n_samples:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves no training "
+            f"examples out of {n_samples}; use a smaller fraction."
+        )
+    stratify = None
+    for strata in (group_ids, y):
+        counts = np.bincount(strata)
+        counts = counts[counts > 0]
+        if counts.min() >= 2 and len(counts) <= min(n_valid, n_samples - n_valid):
+            stratify = strata
+            break
+    train, valid = train_test_split(
+        np.arange(n_samples), test_size=n_valid, stratify=stratify, random_state=seed
+    )
+    train, valid = np.sort(train), np.sort(valid)
+    missing = np.setdiff1d(np.unique(y), y[train])
+    if missing.size:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves {len(train)} "
+            f"training examples, which miss {missing.size} of the classes (class "
+            f"indices {missing[:5].tolist()}); use a smaller validation_fraction."
+        )
+    stopping = WorstGroupEarlyStopping(
+        inputs.take(valid),
+        y[valid],
+        groups[valid],
+        None if sample_weight is None else sample_weight[valid],
+        n_iter_no_change,
+    )
+    net.set_params(callbacks=[*(net.callbacks or []), (EARLY_STOPPING, stopping)])
+    return train, valid

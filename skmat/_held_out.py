@@ -22,6 +22,7 @@ strategy                  models
 import time
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -30,11 +31,21 @@ from sklearn.base import clone
 from sklearn.utils import Bunch
 
 from ._batching import auto_batching_obstacle, batching_obstacle
-from ._kfold import fit_folds_batched, fit_folds_one_by_one, fit_one
-from ._net import TrainingDiverged, divergence, net_logits, with_own_files
+from ._data import TABLE
+from ._kfold import fit_folds_batched, fit_folds_one_by_one, fit_one, make_splits
+from ._net import (
+    TrainingDiverged,
+    divergence,
+    is_net,
+    make_shifted_net,
+    n_parameters,
+    net_logits,
+    probe_net,
+    with_own_files,
+)
 from ._proba import check_finite, in_class_columns
 from ._progress import with_progress, without_progress
-from ._random import forked_torch_rng
+from ._random import draw_seed, forked_torch_rng
 from ._xrm import fit_xrm_twins
 
 
@@ -307,3 +318,72 @@ def batching_choice(net, inputs, fold_training, n_parameters, *, auto_pays=True)
             f"one batched model: {reason}. Use fold_training='auto' or 'sequential'."
         )
     return False, reason
+
+
+def choose_strategy(estimator, inputs, y_encoded, *, routed, rng, make_net, probe, log):
+    """The :class:`HeldOutStrategy` that a :class:`~skmat._base.HeldOutNetClassifier`
+    calls for, and what it is, in words: ``(strategy, description)``.
+
+    Its parameters ``held_out``, ``held_out_estimator``, ``fold_training``, ``cv``
+    and ``n_jobs`` decide. ``routed``: the metadata of the splitter and of a
+    scikit-learn held-out estimator; ``make_net``: the arguments of
+    :func:`~skmat._net.make_shifted_net`; ``probe``: the final net, probed on
+    ``inputs``; ``log``: what to say about the choice (``verbose``).
+    """
+    own = estimator.held_out_estimator
+    template = estimator.estimator if own is None else own
+    trains_nets = is_net(template)
+    net = None
+    if trains_nets:
+        net = make_shifted_net(template, param_name="held_out_estimator", **make_net)
+        if own is not None:
+            probe = probe_net(net, inputs, make_net["n_classes"], "held_out_estimator")
+    if estimator.held_out == "xrm":
+        if not trains_nets:
+            raise ValueError(
+                "held_out='xrm' trains twin nets; held_out_estimator must be a "
+                f"skorch net or a torch module, not {type(template).__name__}."
+            )
+        batched, reason = batching_choice(
+            net, inputs, estimator.fold_training, None, auto_pays=False
+        )
+        description = "XRM twins, " + (
+            "batched" if batched else f"in lockstep: {reason}"
+        )
+        log(f"held-out twins: {description}")
+        strategy = XRMTwins(net, batched=batched, random_state=draw_seed(rng))
+        return strategy, description
+    sklearn_params = {} if trains_nets else routed.held_out_estimator.fit
+    if estimator.held_out == "in_sample":
+        model = net if trains_nets else clone(template)
+        return InSample(model, is_net=trains_nets, params=sklearn_params), "in-sample"
+    cv = estimator.cv
+    splits = make_splits(
+        cv,
+        y_encoded,
+        n_samples=len(inputs),
+        X=inputs.source if inputs.kind == TABLE else None,
+        split_params=routed.splitter.split,
+        seed=draw_seed(rng) if isinstance(cv, Integral) else None,
+    )
+    batched, reason = False, "a scikit-learn held_out_estimator"
+    if trains_nets:
+        batched, reason = batching_choice(
+            net, inputs, estimator.fold_training, n_parameters(probe.module_)
+        )
+    if batched:
+        log("held-out folds trained together as one batched model")
+    elif trains_nets:
+        log(f"held-out folds trained one by one: {reason}")
+    description = f"{len(splits)} folds, " + (
+        "batched" if batched else f"one by one: {reason}"
+    )
+    strategy = KFold(
+        net if trains_nets else clone(template),
+        splits,
+        is_net=trains_nets,
+        batched=batched,
+        n_jobs=estimator.n_jobs,
+        params=sklearn_params,
+    )
+    return strategy, description

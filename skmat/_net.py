@@ -232,6 +232,12 @@ def make_shifted_net(
     return net_class(**params)
 
 
+def is_net(estimator):
+    """Whether skmat trains ``estimator`` itself (a skorch net, a torch module or a
+    module class), rather than fitting it as a scikit-learn classifier."""
+    return isinstance(estimator, (NeuralNetClassifier, torch.nn.Module, type))
+
+
 def check_device(device, param_name):
     """Raise a ValueError naming the device when torch cannot use it here."""
     if device is None:
