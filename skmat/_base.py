@@ -50,9 +50,9 @@ from ._compat import (
     HasMethods,
     Interval,
     StrOptions,
-    _fit_context,
-    _raise_for_params,
     check_sample_weight,
+    fit_context,
+    raise_for_params,
 )
 from ._data import (
     ARRAY,
@@ -227,7 +227,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         if self.verbose >= 1:
             print(f"[{type(self).__name__}] {message}", flush=True)
 
-    @_fit_context(
+    @fit_context(
         # estimator and held_out_estimator are validated by their own fit
         prefer_skip_nested_validation=False
     )
@@ -550,7 +550,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             return process_routing(
                 self, "fit", sample_weight=sample_weight, groups=groups, **fit_params
             )
-        _raise_for_params(fit_params, self, "fit")
+        raise_for_params(fit_params, self, "fit")
         template = self._held_out_template()
         estimator_fit = {}
         if sample_weight is not None and not is_net(template):

@@ -2,7 +2,8 @@
 versions each was checked against (imbalanced-learn's ``sklearn_compat`` is the
 model). Public APIs are used wherever one exists; the names here have none.
 
-Checked against scikit-learn 1.6.1 and 1.9.1, skorch 1.0.0 and 1.4.0, torch 2.1.2
+They are given public names here, so that no skmat module imports a private name
+of another. Checked against scikit-learn 1.6.1 and 1.9.1, skorch 1.0.0 and 1.4.0, torch 2.1.2
 and 2.13.0 (the minimum versions of ``setup.py`` and the current ones, both run by
 ``.ci/run``).
 """
@@ -13,12 +14,13 @@ import torch
 # scikit-learn's decorator of ``fit``: validates the parameters once and sets the
 # global config for nested estimators (every scikit-learn estimator uses it; there is
 # no public equivalent). sklearn.base since 1.3.
-from sklearn.base import _fit_context  # noqa: F401
+from sklearn.base import _fit_context as fit_context  # noqa: F401
 
 # Scorer internals: the inferred-groups scorer computes its groups from the fitted
 # estimator, which ``make_scorer`` cannot express, and both scorers keep ``groups``
 # requested through ``set_score_request``. sklearn.metrics._scorer since 1.4.
-from sklearn.metrics._scorer import _cached_call, _Scorer  # noqa: F401
+from sklearn.metrics._scorer import _cached_call as cached_call  # noqa: F401
+from sklearn.metrics._scorer import _Scorer as Scorer  # noqa: F401
 
 # Parameter constraints (``_parameter_constraints`` and ``validate_params``), as
 # every scikit-learn estimator and imbalanced-learn declare them; the module is
@@ -32,7 +34,9 @@ from sklearn.utils._param_validation import (  # noqa: F401
 
 # Raises the error scikit-learn's own meta-estimators raise for unknown fit
 # parameters when metadata routing is off. sklearn.utils.metadata_routing since 1.4.
-from sklearn.utils.metadata_routing import _raise_for_params  # noqa: F401
+from sklearn.utils.metadata_routing import (  # noqa: F401
+    _raise_for_params as raise_for_params,
+)
 from sklearn.utils.validation import _check_sample_weight
 
 #: Layers whose state training changes besides their parameters (running

@@ -49,10 +49,11 @@ from sklearn.utils.parallel import Parallel, delayed
 from skorch import NeuralNetClassifier
 
 from ._baselines import GroupBalancedClassifier, GroupDROClassifier, JTTClassifier
+from ._digits import digits_subset
 from ._loader import InMemoryDataLoader
 from ._mat import MATClassifier
+from ._random import forked_torch_rng
 from .datasets import (
-    _digits_subset,
     make_colored_digits,
     make_colored_mnist,
     make_overparam_toy,
@@ -218,7 +219,7 @@ def _embedding(seed):
     taught to name the digit (10 classes) of the coloured-digits training images,
     drawn in a colour independent of everything (the way an ImageNet backbone knows
     both birds and backgrounds). Returns its hidden layer, frozen, as a function."""
-    digits, indices = _digits_subset("train", 0.3)
+    digits, indices = digits_subset("train", 0.3)
     X, _, _ = make_colored_digits(
         agreement=0.5, subset="train", random_state=5000 + seed
     )
@@ -231,8 +232,7 @@ def _embedding(seed):
         max_epochs=40,
         batch_size=128,
     ).set_params(module__n_classes=10)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with forked_torch_rng(seed=seed):
         extractor.fit(X, digits.target[indices])
     hidden = extractor.module_.hidden.eval()
 
@@ -383,8 +383,7 @@ def run_task(task, seed, n_threads=1):
     chosen = {}
 
     def erm_fit():
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with forked_torch_rng(seed=seed):
             return clone(net).fit(X, y)
 
     erm, erm_time = _timed(erm_fit)

@@ -9,6 +9,8 @@ import pickle
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._digits import digits_subset
+
 __all__ = [
     "make_colored_digits",
     "make_colored_mnist",
@@ -210,27 +212,6 @@ def make_overparam_toy(
     return X, y, groups
 
 
-_DIGITS_SPLIT_SEED = 0
-
-
-def _digits_subset(subset, test_size):
-    """scikit-learn's digits and the row indices of ``subset`` of their fixed split."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    indices = np.arange(len(digits.target))
-    if subset != "all":
-        train, test = train_test_split(
-            indices,
-            test_size=test_size,
-            stratify=digits.target,
-            random_state=_DIGITS_SPLIT_SEED,
-        )
-        indices = np.sort(train if subset == "train" else test)
-    return digits, indices
-
-
 def _color_images(images, digits, agreement, label_noise, random_state):
     """Coloured-MNIST construction shared by the digit data sets: ``y = digit >= 5``,
     labels flipped first (``label_noise``), then each image drawn in channel ``a``,
@@ -345,7 +326,7 @@ def make_colored_digits(
     if not isinstance(as_frame, (bool, np.bool_)):
         raise ValueError(f"as_frame must be a bool, got {as_frame!r}.")
 
-    digits, indices = _digits_subset(subset, test_size)
+    digits, indices = digits_subset(subset, test_size)
     images = digits.data[indices] / 16.0
     X, y, groups = _color_images(
         images, digits.target[indices], agreement, label_noise, random_state

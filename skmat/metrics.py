@@ -28,8 +28,8 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._compat import (
     Interval,
-    _cached_call,
-    _Scorer,
+    Scorer,
+    cached_call,
     check_sample_weight,
     validate_params,
 )
@@ -301,7 +301,7 @@ def group_accuracy_report(
     return "\n".join(lines)
 
 
-class _GroupScorer(_Scorer):
+class _GroupScorer(Scorer):
     """A scorer of :func:`worst_group_accuracy` on the estimator's predictions.
 
     Subclasses set their default metadata requests with ``__metadata_request__score``
@@ -337,7 +337,7 @@ class _GroupScorer(_Scorer):
         -------
         score : float
         """
-        return self._score(partial(_cached_call, None), estimator, X, y_true, **kwargs)
+        return self._score(partial(cached_call, None), estimator, X, y_true, **kwargs)
 
     def set_score_request(self, **kwargs):
         """Change what the scorer requests; the other requests are kept.

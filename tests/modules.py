@@ -1,38 +1,70 @@
-"""Small torch modules for the tests (module level, so they pickle)."""
+"""Torch modules for the tests (module level, so they pickle). The table nets are
+the benchmarks' own (:mod:`skmat.benchmarks`); the others are the nets users bring:
+a CNN with BatchNorm and Dropout, text models on token ids and on a tokenizer's
+dict, a lazy module."""
 
 import numpy as np
 import torch
+from skorch import NeuralNetClassifier
+
+from skmat import benchmarks
+from skmat.benchmarks import Linear
+
+__all__ = [
+    "BagOfWords",
+    "BatchNormMLP",
+    "CustomNet",
+    "DropoutMLP",
+    "FlatCNN",
+    "LazyMLP",
+    "Linear",
+    "MLP",
+    "MLP32",
+    "MaskedMeanEmbedding",
+    "SmallCNN",
+    "SoftmaxLinear",
+]
 
 
-class Linear(torch.nn.Module):
-    """Linear logits; dimensions filled in by MATClassifier."""
+class MLP(benchmarks.MLP):
+    """The benchmarks' MLP with a hidden layer of 16, so that tests run fast."""
 
-    def __init__(self, n_features_in, n_classes, bias=True):
-        super().__init__()
-        self.linear = torch.nn.Linear(n_features_in, n_classes, bias=bias)
-
-    def forward(self, X):
-        return self.linear(X)
-
-
-class MLP(torch.nn.Module):
     def __init__(self, n_features_in, n_classes, hidden=16):
+        super().__init__(n_features_in, n_classes, hidden=hidden)
+
+
+class MLP32(benchmarks.MLP):
+    """A realistic small net: one hidden layer of 32."""
+
+    def __init__(self, n_features_in, n_classes):
+        super().__init__(n_features_in, n_classes, hidden=32)
+
+
+class BatchNormMLP(torch.nn.Module):
+    """An MLP with BatchNorm: its running statistics keep it from training batched."""
+
+    def __init__(self, n_features_in, n_classes):
         super().__init__()
         self.layers = torch.nn.Sequential(
-            torch.nn.Linear(n_features_in, hidden),
+            torch.nn.Linear(n_features_in, 8),
+            torch.nn.BatchNorm1d(8),
             torch.nn.ReLU(),
-            torch.nn.Linear(hidden, n_classes),
+            torch.nn.Linear(8, n_classes),
         )
 
     def forward(self, X):
         return self.layers(X)
 
 
-class MLP32(MLP):
-    """A realistic small net: one hidden layer of 32."""
+class DropoutMLP(MLP):
+    """An MLP with Dropout on its logits."""
 
     def __init__(self, n_features_in, n_classes):
-        super().__init__(n_features_in, n_classes, hidden=32)
+        super().__init__(n_features_in, n_classes)
+        self.dropout = torch.nn.Dropout(0.5)
+
+    def forward(self, X):
+        return self.dropout(super().forward(X))
 
 
 class SoftmaxLinear(Linear):
@@ -40,9 +72,6 @@ class SoftmaxLinear(Linear):
 
     def forward(self, X):
         return torch.softmax(self.linear(X), dim=1)
-
-
-from skorch import NeuralNetClassifier  # noqa: E402
 
 
 class CustomNet(NeuralNetClassifier):

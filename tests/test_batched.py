@@ -19,7 +19,7 @@ from skmat._kfold import fit_folds_batched
 from skmat._net import make_shifted_net
 
 from .conftest import net_dataset, small_net
-from .modules import MLP, CustomNet, Linear, SoftmaxLinear
+from .modules import MLP, BatchNormMLP, CustomNet, DropoutMLP, Linear, SoftmaxLinear
 
 # The batched matmuls and batch means sum in another order than the one-by-one fits,
 # so the weights differ by rounding noise that training carries along (Adam, which
@@ -206,28 +206,6 @@ def test_no_epochs(data):
         fit_batched_folds(net, X, y, splits), sequential(net, X, y, splits)
     ):
         np.testing.assert_array_equal(fold.predict_proba(X), ref.predict_proba(X))
-
-
-class BatchNormMLP(torch.nn.Module):
-    def __init__(self, n_features_in, n_classes):
-        super().__init__()
-        self.layers = torch.nn.Sequential(
-            torch.nn.Linear(n_features_in, 8),
-            torch.nn.BatchNorm1d(8),
-            torch.nn.Linear(8, n_classes),
-        )
-
-    def forward(self, X):
-        return self.layers(X)
-
-
-class DropoutMLP(MLP):
-    def __init__(self, n_features_in, n_classes):
-        super().__init__(n_features_in, n_classes)
-        self.dropout = torch.nn.Dropout(0.5)
-
-    def forward(self, X):
-        return self.dropout(self.layers(X))
 
 
 class DataDependent(Linear):

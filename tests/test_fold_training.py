@@ -15,21 +15,7 @@ from sklearn.model_selection import GridSearchCV
 from skmat import MATClassifier
 
 from .conftest import small_net
-from .modules import MLP, Linear
-
-
-class BatchNormMLP(torch.nn.Module):
-    def __init__(self, n_features_in, n_classes):
-        super().__init__()
-        self.layers = torch.nn.Sequential(
-            torch.nn.Linear(n_features_in, 8),
-            torch.nn.BatchNorm1d(8),
-            torch.nn.ReLU(),
-            torch.nn.Linear(8, n_classes),
-        )
-
-    def forward(self, X):
-        return self.layers(X)
+from .modules import MLP, BatchNormMLP, Linear
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from sklearn.model_selection import (
 from sklearn.tree import DecisionTreeClassifier
 
 from skmat import MATClassifier
+from skmat._random import MAX_SEED
 from skmat.datasets import make_spurious_memorization
 from skmat.inspection import MemorizationDisplay, memorization_score
 
@@ -360,7 +361,7 @@ def test_erm_reuse_equals_retraining(fold_training, in_sample):
         np.testing.assert_allclose(in_sample_proba, expected, rtol=1e-6)
 
     # MAT's folds: StratifiedKFold seeded by the first draw of its random_state
-    seed = np.random.RandomState(4).randint(np.iinfo(np.int32).max)
+    seed = np.random.RandomState(4).randint(MAX_SEED)
     folds = list(StratifiedKFold(3, shuffle=True, random_state=seed).split(X, y))
     erm = MATClassifier(net, cv=3, shift_strength=0, random_state=4)
     retrained, in_sample_2, held_out_2 = memorization_score(
