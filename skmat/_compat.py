@@ -39,6 +39,16 @@ from sklearn.utils.metadata_routing import (  # noqa: F401
 )
 from sklearn.utils.validation import _check_sample_weight
 
+
+class StrictInterval(Interval):
+    """An :class:`Interval` that a boolean does not satisfy (scikit-learn's takes
+    ``True`` as 1): for the sizes and fractions of the data generators, where a
+    boolean is always a mistake."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
 #: Layers whose state training changes besides their parameters (running
 #: statistics), from torch's public classes: such modules cannot be trained as a
 #: stacked model. Other buffers are caught by the buffer check.

