@@ -18,8 +18,7 @@ each candidate infers the validation groups from its own held-out models' mistak
 Both are compared with plain training (ERM) on a test set where colour and label are
 independent.
 
-Run ``python examples/plot_model_selection_without_groups.py`` (under a minute on 2
-cores); it prints per-group test accuracies and writes
+Run ``python examples/plot_model_selection_without_groups.py``; it prints per-group test accuracies and writes
 ``plot_model_selection_without_groups.png``.
 """
 

@@ -245,9 +245,9 @@ def batching_obstacle(net, inputs=None):
 
 
 #: fold_training='auto' batches the held-out nets on the CPU only for modules up to
-#: this many parameters: measured on 2 cores (benchmarks/bench_batched_folds.py), a
-#: 2048 -> 2 linear head trains 2.6-3.0x faster batched, a 784-256-2 MLP (200k
-#: parameters) no faster than one by one (compute-bound). On a GPU it always batches.
+#: this many parameters: benchmarks/bench_batched_folds.py measures that small heads
+#: train faster batched, while a 784-256-2 MLP (200k parameters) is compute-bound and
+#: gains nothing. On a GPU it always batches.
 AUTO_BATCH_MAX_CPU_PARAMETERS = 50_000
 
 

@@ -27,9 +27,9 @@ class InMemoryDataLoader(DataLoader):
     """Drop-in ``iterator_train`` / ``iterator_valid`` for skorch nets on in-memory data.
 
     PyTorch's default ``DataLoader`` asks the dataset for one example at a time and
-    stacks them; for small models on arrays that is much of the training time (the
-    paper's Figure-1 net trains 1.9x faster with this loader on 2 CPU cores,
-    ``benchmarks/bench_data_loader.py``). This loader asks
+    stacks them; for small models on arrays that is much of the training time
+    (``benchmarks/bench_data_loader.py`` measures the gain on the paper's Figure-1
+    net). This loader asks
     skorch's ``Dataset`` for a whole minibatch at once with an index array: the same
     batch sizes and the same kind of shuffle (a fresh permutation per epoch, drawn from
     torch's global RNG), without the per-example overhead.
