@@ -1,5 +1,6 @@
-"""MATClassifier's fold_training: batched fold nets equal the one-by-one ones; the
-fallbacks; folds and grid searches on a Dask cluster through joblib."""
+"""The held-out phase (skmat._held_out): fold nets trained batched equal those
+trained one by one, the fallbacks and their reasons, XRM twins, and folds and grid
+searches on a Dask cluster through joblib."""
 
 import io
 from contextlib import redirect_stdout
