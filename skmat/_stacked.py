@@ -195,40 +195,37 @@ class _Stack:
     def _param_list(self):
         return [p for group in self.optimizer.param_groups for p in group["params"]]
 
-    def model_state(self, row):
-        """Parameters and optimizer ``state`` of the model in ``row`` of the stack."""
-        params = {name: p.detach()[row].clone() for name, p in self.params.items()}
+    def _optimizer_state(self, select, *, copy_shared):
+        """The optimizer's state by parameter index, each per-model tensor passed
+        through ``select`` (which picks rows of the stack); ``copy_shared`` copies
+        the tensors that all models share (such as Adam's step count)."""
         state = {}
         for index, param in enumerate(self._param_list()):
             if param not in self.optimizer.state:
                 continue
-            state[index] = {
-                key: (
-                    value[row].clone()
-                    if _is_per_element(value, param)
-                    else value.clone()
-                    if torch.is_tensor(value)
-                    else value
-                )
-                for key, value in self.optimizer.state[param].items()
-            }
+            state[index] = {}
+            for key, value in self.optimizer.state[param].items():
+                if _is_per_element(value, param):
+                    value = select(value)
+                elif copy_shared and torch.is_tensor(value):
+                    value = value.clone()
+                state[index][key] = value
+        return state
+
+    def model_state(self, row):
+        """Parameters and optimizer ``state`` of the model in ``row`` of the stack."""
+        params = {name: p.detach()[row].clone() for name, p in self.params.items()}
+        state = self._optimizer_state(
+            lambda value: value[row].clone(), copy_shared=True
+        )
         return params, state
 
     def keep(self, rows):
         """A new stack of the models in ``rows`` (a list of positions)."""
         index = torch.as_tensor(rows, device=next(iter(self.params.values())).device)
-        new_state = {}
-        for i, param in enumerate(self._param_list()):
-            if param not in self.optimizer.state:
-                continue
-            new_state[i] = {
-                key: (
-                    value.index_select(0, index)
-                    if _is_per_element(value, param)
-                    else value
-                )
-                for key, value in self.optimizer.state[param].items()
-            }
+        new_state = self._optimizer_state(
+            lambda value: value.index_select(0, index), copy_shared=False
+        )
         params = {
             name: p.detach().index_select(0, index).requires_grad_(p.requires_grad)
             for name, p in self.params.items()
