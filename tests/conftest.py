@@ -1,8 +1,10 @@
+import numpy as np
 import pytest
 import torch
+from sklearn.datasets import make_classification
 from skorch import NeuralNetClassifier
 
-from skmat import InMemoryDataLoader
+from skmat import InMemoryDataLoader, MATClassifier
 from skmat._data import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset, check_net_input
 
 from .modules import Linear
@@ -32,6 +34,28 @@ def small_net(module=Linear, net_class=NeuralNetClassifier, **params):
 @pytest.fixture
 def net():
     return small_net()
+
+
+@pytest.fixture(scope="module")
+def noisy_data():
+    """Two classes, 10% of labels flipped: the held-out models get some wrong."""
+    X, y = make_classification(
+        n_samples=200,
+        n_features=6,
+        n_informative=3,
+        n_clusters_per_class=1,
+        class_sep=1.0,
+        flip_y=0.1,
+        random_state=0,
+    )
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def noisy_fitted(noisy_data):
+    """A MATClassifier fitted on ``noisy_data`` (3 folds)."""
+    X, y = noisy_data
+    return MATClassifier(small_net(), cv=3, random_state=0).fit(X, y)
 
 
 def net_dataset(X, y, *, logit_shift=None, sample_weight=None, groups=None):

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn import config_context
-from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -22,23 +21,13 @@ from .conftest import net_dataset, small_net
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = make_classification(
-        n_samples=200,
-        n_features=6,
-        n_informative=3,
-        n_clusters_per_class=1,
-        class_sep=1.0,
-        flip_y=0.1,
-        random_state=0,
-    )
-    return X.astype(np.float32), y
+def data(noisy_data):
+    return noisy_data
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
-    X, y = data
-    return MATClassifier(small_net(), cv=3, random_state=0).fit(X, y)
+def fitted(noisy_fitted):
+    return noisy_fitted
 
 
 def es_mat(**params):

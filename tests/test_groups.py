@@ -4,7 +4,6 @@ training set and on new data, and model selection with them."""
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
@@ -17,29 +16,13 @@ from .conftest import small_net
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = make_classification(
-        n_samples=200,
-        n_features=6,
-        n_informative=3,
-        n_clusters_per_class=1,
-        class_sep=1.0,
-        flip_y=0.1,
-        random_state=0,
-    )
-    return X.astype(np.float32), y
+def data(noisy_data):
+    return noisy_data
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
-    X, y = data
-    return MATClassifier(small_net(), cv=3, random_state=0).fit(X, y)
-
-
-def es_mat(**params):
-    params = {"cv": 3, "random_state": 0, "early_stopping": True, **params}
-    estimator = params.pop("estimator", small_net(max_epochs=30))
-    return MATClassifier(estimator, **params)
+def fitted(noisy_fitted):
+    return noisy_fitted
 
 
 # --- inferred groups ---------------------------------------------------------------
