@@ -19,7 +19,6 @@ Helpers compute, ``fit`` assigns: a fit that fails or is interrupted (Ctrl-C) le
 the estimator as it was before.
 """
 
-import time
 import warnings
 from abc import ABCMeta, abstractmethod
 from inspect import signature
@@ -65,6 +64,7 @@ from ._data import (
     RowDataset,
     check_net_input,
     input_kind,
+    is_integer_table,
 )
 from ._early_stopping import EARLY_STOPPING, VALID_SCORE_KEY, add_early_stopping
 from ._held_out import choose_strategy, misclassified_by_any
@@ -79,33 +79,11 @@ from ._net import (
     without_callback,
 )
 from ._proba import check_proba
-from ._progress import FitProgress, with_progress, without_progress
+from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._shift import logits_to_log_proba
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
-
-
-class _Clock:
-    """Seconds spent in each phase of a fit: ``lap(name)`` adds the time since the
-    previous lap to ``name`` (and returns it); ``times["total"]`` is their sum."""
-
-    def __init__(self):
-        self.last = time.perf_counter()
-        self.times = {
-            "validation": 0.0,
-            "held_out": 0.0,
-            "training_extras": 0.0,
-            "final": 0.0,
-            "total": 0.0,
-        }
-
-    def lap(self, name):
-        now = time.perf_counter()
-        seconds, self.last = now - self.last, now
-        self.times[name] += seconds
-        self.times["total"] += seconds
-        return self.times[name]
 
 
 def inferred_group_ids(y_encoded, misclassified):
@@ -117,18 +95,6 @@ def fitted_input(estimator, X):
     """``X`` checked as the fitted ``estimator`` (a :class:`HeldOutNetClassifier`)
     predicts on it: a :class:`~skmat._data.NetInput`."""
     return estimator._check_X(X, reset=False)
-
-
-def _integer_table(X):
-    """Whether a 2-D table holds integers or booleans only (token ids, counts)."""
-    if hasattr(X, "dtypes") and hasattr(X, "columns"):
-        return all(np.dtype(dtype).kind in "iub" for dtype in X.dtypes)
-    if torch.is_tensor(X):
-        return not (X.is_floating_point() or X.is_complex())
-    dtype = getattr(X, "dtype", None)
-    if dtype is None:
-        dtype = np.asarray(X).dtype
-    return np.dtype(dtype).kind in "iub"
 
 
 class TrainingExtras(Bunch):
@@ -317,10 +283,10 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 kind = ARRAY
         if kind == TABLE:
             if reset:
-                dtype = None if _integer_table(X) else np.float32
+                dtype = None if is_integer_table(X) else np.float32
             else:
                 dtype = self._input_spec_.dtype
-                if dtype != np.float32 and not _integer_table(X):
+                if dtype != np.float32 and not is_integer_table(X):
                     raise ValueError(
                         f"X holds non-integer values, but this {type(self).__name__} "
                         f"was fitted on integers of dtype {np.dtype(dtype)} (token "
@@ -387,7 +353,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X, y, sample_weight, groups, held_out_proba, fit_params):
         """Compute everything fit assigns; return it as a dict of attributes."""
-        clock = _Clock()
+        clock = PhaseClock()
         progress = FitProgress(type(self).__name__, self.verbose)
         fitted, inputs, y_encoded, classes, sample_weight, groups = self._validated(
             X, y, sample_weight, groups
@@ -434,26 +400,16 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 probe=probe,
                 log=self._log,
             )
-            with progress.phase(
-                f"held-out phase ({description.split(':')[0]})",
-                strategy.total_epochs,
-                epoch_lines=self._epoch_line if self.verbose >= 2 else None,
-            ) as phase:
-                try:
-                    result = strategy.fit(
-                        inputs, y_encoded, n_classes, sample_weight, phase=phase
-                    )
-                except TrainingDiverged as exc:
-                    raise TrainingDiverged(self._divergence_advice(str(exc), inputs))
-            held_out_times = result.fit_times
-            for index, (seconds, rows) in enumerate(
-                zip(result.fit_times or [], result.samples)
-            ):
-                self._log(
-                    f"held-out model {index + 1}/{len(result.samples)}: fit "
-                    f"{seconds:.2f}s on {len(rows)} examples"
-                )
-            proba = result.proba
+            result = self._held_out_phase(
+                progress,
+                strategy,
+                description,
+                inputs,
+                y_encoded,
+                n_classes,
+                sample_weight,
+            )
+            proba, held_out_times = result.proba, result.fit_times
             fitted.update(
                 held_out_estimators_=result.estimators,
                 held_out_estimators_samples_=result.samples,
@@ -493,15 +449,9 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             )
             fitted["validation_indices_"] = valid
         dataset = RowDataset(inputs, y_encoded, training.row_extras(), rows=rows)
-        labels = y_encoded if rows is None else y_encoded[rows]
-        with progress.phase("final net", final_net.max_epochs) as phase:
-            estimator = with_progress(final_net, phase).fit(dataset, labels)
-        without_progress(estimator)
-        raise_if_interrupted()  # skorch ends a fit quietly on Ctrl-C
-        problem = divergence(estimator)
-        if problem is not None:
-            message = f"The training of the final net diverged: {problem}."
-            raise TrainingDiverged(self._divergence_advice(message, inputs))
+        estimator = self._final_fit(
+            progress, final_net, dataset, rows, y_encoded, inputs
+        )
         if self.early_stopping:
             scores = np.asarray(estimator.history[:, VALID_SCORE_KEY])
             best_epoch = int(dict(estimator.callbacks_)[EARLY_STOPPING].best_epoch_)
@@ -518,6 +468,45 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         self._log(f"final net: {clock.lap('final'):.2f}s")
         fitted["fit_times_"] = dict(clock.times, held_out_models=held_out_times)
         return fitted
+
+    def _held_out_phase(
+        self, progress, strategy, description, inputs, y_encoded, n_classes, weights
+    ):
+        """Run ``strategy`` under its ``progress`` bar (a :class:`FitProgress`);
+        return its :class:`~skmat._held_out.HeldOutResult`."""
+        with progress.phase(
+            f"held-out phase ({description.split(':')[0]})",
+            strategy.total_epochs,
+            epoch_lines=self._epoch_line if self.verbose >= 2 else None,
+        ) as phase:
+            try:
+                result = strategy.fit(
+                    inputs, y_encoded, n_classes, weights, phase=phase
+                )
+            except TrainingDiverged as exc:
+                raise TrainingDiverged(self._divergence_advice(str(exc), inputs))
+        for index, (seconds, rows) in enumerate(
+            zip(result.fit_times or [], result.samples)
+        ):
+            self._log(
+                f"held-out model {index + 1}/{len(result.samples)}: fit "
+                f"{seconds:.2f}s on {len(rows)} examples"
+            )
+        return result
+
+    def _final_fit(self, progress, net, dataset, rows, y_encoded, inputs):
+        """Train the final net on ``dataset`` (its training ``rows``, all when
+        None) under its ``progress`` bar; the fitted net, checked for divergence."""
+        labels = y_encoded if rows is None else y_encoded[rows]
+        with progress.phase("final net", net.max_epochs) as phase:
+            estimator = with_progress(net, phase).fit(dataset, labels)
+        without_progress(estimator)
+        raise_if_interrupted()  # skorch ends a fit quietly on Ctrl-C
+        problem = divergence(estimator)
+        if problem is not None:
+            message = f"The training of the final net diverged: {problem}."
+            raise TrainingDiverged(self._divergence_advice(message, inputs))
+        return estimator
 
     def _epoch_line(self, model, epoch, loss):
         """One row of the epoch table of held-out nets that train together

@@ -374,3 +374,15 @@ def take_fit_params(params, rows, n_samples):
             per_row = False
         taken[name] = take_rows(value, rows) if per_row else value
     return taken
+
+
+def is_integer_table(X):
+    """Whether a 2-D table holds integers or booleans only (token ids, counts)."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):
+        return all(np.dtype(dtype).kind in "iub" for dtype in X.dtypes)
+    if torch.is_tensor(X):
+        return not (X.is_floating_point() or X.is_complex())
+    dtype = getattr(X, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(X).dtype
+    return np.dtype(dtype).kind in "iub"

@@ -192,3 +192,26 @@ def with_progress(net, phase):
 def without_progress(net):
     """``net`` (changed in place) without skmat's progress callback."""
     return without_callback(net, CALLBACK_NAME)
+
+
+class PhaseClock:
+    """Seconds spent in each phase of a fit (``fit_times_``): ``lap(name)`` adds the
+    time since the previous lap to ``name`` (and returns it); ``times["total"]`` is
+    their sum."""
+
+    def __init__(self):
+        self.last = time.perf_counter()
+        self.times = {
+            "validation": 0.0,
+            "held_out": 0.0,
+            "training_extras": 0.0,
+            "final": 0.0,
+            "total": 0.0,
+        }
+
+    def lap(self, name):
+        now = time.perf_counter()
+        seconds, self.last = now - self.last, now
+        self.times[name] += seconds
+        self.times["total"] += seconds
+        return self.times[name]
