@@ -392,6 +392,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         elif self._needs_held_out(groups):
             strategy, description = choose_strategy(
                 self,
+                self._held_out_template(),
                 inputs,
                 y_encoded,
                 routed=routed,

@@ -320,23 +320,24 @@ def batching_choice(net, inputs, fold_training, n_parameters, *, auto_pays=True)
     return False, reason
 
 
-def choose_strategy(estimator, inputs, y_encoded, *, routed, rng, make_net, probe, log):
+def choose_strategy(
+    estimator, template, inputs, y_encoded, *, routed, rng, make_net, probe, log
+):
     """The :class:`HeldOutStrategy` that a :class:`~skmat._base.HeldOutNetClassifier`
     calls for, and what it is, in words: ``(strategy, description)``.
 
     Its parameters ``held_out``, ``held_out_estimator``, ``fold_training``, ``cv``
-    and ``n_jobs`` decide. ``routed``: the metadata of the splitter and of a
+    and ``n_jobs`` decide; ``template`` is the model the held-out phase copies
+    (``held_out_estimator``, or else ``estimator``). ``routed``: the metadata of the splitter and of a
     scikit-learn held-out estimator; ``make_net``: the arguments of
     :func:`~skmat._net.make_shifted_net`; ``probe``: the final net, probed on
     ``inputs``; ``log``: what to say about the choice (``verbose``).
     """
-    own = estimator.held_out_estimator
-    template = estimator.estimator if own is None else own
     trains_nets = is_net(template)
     net = None
     if trains_nets:
         net = make_shifted_net(template, param_name="held_out_estimator", **make_net)
-        if own is not None:
+        if estimator.held_out_estimator is not None:  # not the final net's
             probe = probe_net(net, inputs, make_net["n_classes"], "held_out_estimator")
     if estimator.held_out == "xrm":
         if not trains_nets:
