@@ -20,24 +20,14 @@ from skmat.metrics import (
 from .conftest import net_dataset, small_net
 
 
-@pytest.fixture(scope="module")
-def data(noisy_data):
-    return noisy_data
-
-
-@pytest.fixture(scope="module")
-def fitted(noisy_fitted):
-    return noisy_fitted
-
-
 def es_mat(**params):
     params = {"cv": 3, "random_state": 0, "early_stopping": True, **params}
     estimator = params.pop("estimator", small_net(max_epochs=30))
     return MATClassifier(estimator, **params)
 
 
-def test_early_stopping_keeps_the_best_epoch(data):
-    X, y = data
+def test_early_stopping_keeps_the_best_epoch(noisy_data):
+    X, y = noisy_data
     clf = es_mat(n_iter_no_change=None).fit(X, y)
     scores = clf.validation_scores_
     assert scores.shape == (30,)
@@ -63,8 +53,8 @@ def test_early_stopping_keeps_the_best_epoch(data):
     assert_allclose(net.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 
-def test_early_stopping_stops_after_n_iter_no_change(data):
-    X, y = data
+def test_early_stopping_stops_after_n_iter_no_change(noisy_data):
+    X, y = noisy_data
     clf = es_mat(estimator=small_net(max_epochs=200), n_iter_no_change=3).fit(X, y)
     history = clf.estimator_.history
     pairs = list(
@@ -79,8 +69,8 @@ def test_early_stopping_stops_after_n_iter_no_change(data):
     assert clf.best_epoch_ == max(i for i, p in enumerate(pairs) if p == best) + 1
 
 
-def test_validation_part_is_held_out_of_the_final_fit(data):
-    X, y = data
+def test_validation_part_is_held_out_of_the_final_fit(noisy_data):
+    X, y = noisy_data
     clf = es_mat(validation_fraction=0.25).fit(X, y)
     assert len(clf.validation_indices_) == 50
     assert clf.held_out_proba_.shape == (200, 2)  # the held-out phase sees all
@@ -89,8 +79,8 @@ def test_validation_part_is_held_out_of_the_final_fit(data):
 
 
 @pytest.mark.parametrize("source", ["inferred", "given", "constant"])
-def test_validation_groups(data, source):
-    X, y = data
+def test_validation_groups(noisy_data, source):
+    X, y = noisy_data
     groups = {
         "inferred": None,
         "given": np.where(X[:, 0] > 0, "right", "left"),
@@ -109,8 +99,8 @@ def test_validation_groups(data, source):
         assert best == pytest.approx(clf.score(X[valid], y[valid]))
 
 
-def test_early_stopping_weights_the_validation_score(data):
-    X, y = data
+def test_early_stopping_weights_the_validation_score(noisy_data):
+    X, y = noisy_data
     weight = np.linspace(0.1, 2.0, len(y))
     clf = es_mat().fit(X, y, sample_weight=weight)
     valid = clf.validation_indices_
@@ -121,8 +111,8 @@ def test_early_stopping_weights_the_validation_score(data):
     assert clf.validation_scores_[clf.best_epoch_ - 1] == pytest.approx(expected)
 
 
-def test_early_stopping_with_routed_groups_in_a_grid_search(data):
-    X, y = data
+def test_early_stopping_with_routed_groups_in_a_grid_search(noisy_data):
+    X, y = noisy_data
     groups = (X[:, 0] > 0).astype(int) + 2 * y
     with config_context(enable_metadata_routing=True):
         search = GridSearchCV(
@@ -135,8 +125,8 @@ def test_early_stopping_with_routed_groups_in_a_grid_search(data):
     assert hasattr(search.best_estimator_, "best_epoch_")
 
 
-def test_early_stopping_model_pickles_without_its_validation_data(data):
-    X, y = data
+def test_early_stopping_model_pickles_without_its_validation_data(noisy_data):
+    X, y = noisy_data
     clf = es_mat().fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
     assert_allclose(restored.predict_proba(X), clf.predict_proba(X))
@@ -145,9 +135,9 @@ def test_early_stopping_model_pickles_without_its_validation_data(data):
     restored.estimator_.partial_fit(X, y)  # goes on as the user's net
 
 
-def test_no_early_stopping_attributes_by_default(fitted):
-    assert not hasattr(fitted, "best_epoch_")
-    assert not hasattr(fitted, "validation_scores_")
+def test_no_early_stopping_attributes_by_default(noisy_fitted):
+    assert not hasattr(noisy_fitted, "best_epoch_")
+    assert not hasattr(noisy_fitted, "validation_scores_")
 
 
 @pytest.mark.parametrize(
@@ -159,14 +149,14 @@ def test_no_early_stopping_attributes_by_default(fitted):
         ({"early_stopping": "yes"}, "early_stopping"),
     ],
 )
-def test_bad_early_stopping_parameters(data, params, match):
-    X, y = data
+def test_bad_early_stopping_parameters(noisy_data, params, match):
+    X, y = noisy_data
     with pytest.raises(InvalidParameterError, match=match):
         es_mat(**params).fit(X, y)
 
 
-def test_early_stopping_errors(data):
-    X, y = data
+def test_early_stopping_errors(noisy_data):
+    X, y = noisy_data
     with pytest.raises(ValueError, match="callbacks='disable'"):
         es_mat(estimator=small_net(callbacks="disable")).fit(X, y)
     with pytest.raises(ValueError, match="groups must have shape"):
