@@ -34,6 +34,43 @@ MODULE_NET_DEFAULTS = dict(
 )
 
 
+def class_balanced_mean(per_example, y, n_classes, weight=None):
+    """The mean over the classes present of each class's (weighted) mean loss.
+
+    XRM's twin loss (Pezeshki et al., ICML 2024, Section 3: "class-balanced" cross
+    entropy on the working labels): every class present in the batch counts the
+    same, however few its examples, so label flips cannot feed on themselves until
+    one class takes all the labels. The reference code sums the class means; their
+    mean keeps the scale of the usual batch mean (the same value on a batch with
+    equal class counts), so the net's learning rate means what it means elsewhere.
+
+    Parameters
+    ----------
+    per_example : torch.Tensor of shape (..., batch)
+        Unreduced losses.
+    y : torch.Tensor of shape (..., batch)
+        Integer labels; a negative label (an ``ignore_index``) counts in no class.
+    n_classes : int
+        Number of classes.
+    weight : torch.Tensor of shape (..., batch), default=None
+        Per-example weights (1 when None); an example of weight 0 counts nowhere.
+
+    Returns
+    -------
+    loss : torch.Tensor of shape (...)
+        0 where no example counts.
+    """
+    member = torch.nn.functional.one_hot(y.clamp_min(0), n_classes)
+    member = member.to(per_example.dtype) * (y >= 0).unsqueeze(-1)
+    if weight is not None:
+        member = member * weight.to(per_example.dtype).unsqueeze(-1)
+    total = member.sum(-2)
+    class_loss = (per_example.unsqueeze(-1) * member).sum(-2)
+    present = total > 0
+    means = class_loss / total.clamp_min(torch.finfo(total.dtype).tiny)
+    return (means * present).sum(-1) / present.sum(-1).clamp_min(1)
+
+
 @contextmanager
 def criterion_reduction(criterion, reduction):
     """Run a block with ``criterion.reduction`` set to ``reduction``."""
@@ -65,17 +102,27 @@ class LogitShiftMixin:
       ``q_g <- q_g exp(group_step_size * L_g)`` and renormalised (a group absent
       from the batch has ``L_g = 0``), and the loss ``sum_g q_g L_g``. ``q`` starts
       uniform at every fit and is kept as ``group_weights_``.
+    * With ``class_balanced=True`` (XRM's twins), the training loss is instead the
+      mean over the classes present in the batch of each class's weighted mean loss
+      (:func:`class_balanced_mean`).
     * ``fit`` seeds torch with ``random_state`` inside ``torch.random.fork_rng``, so
       the caller's global RNG is left as it was.
     """
 
     def __init__(
-        self, *args, random_state=None, group_step_size=None, n_groups=None, **kwargs
+        self,
+        *args,
+        random_state=None,
+        group_step_size=None,
+        n_groups=None,
+        class_balanced=False,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.random_state = random_state
         self.group_step_size = group_step_size
         self.n_groups = n_groups
+        self.class_balanced = class_balanced
 
     def fit(self, X, y=None, **fit_params):
         if not self.warm_start:
@@ -100,14 +147,21 @@ class LogitShiftMixin:
             else:
                 y_pred = y_pred + shift
         robust = training and groups is not None
-        if weight is None and not robust:
+        balanced = training and self.class_balanced
+        if weight is None and not robust and not balanced:
             return super().get_loss(y_pred, y_true, X=X, training=training)
         with criterion_reduction(self.criterion_, "none"):
             per_example = super().get_loss(y_pred, y_true, X=X, training=training)
+        if weight is not None:
+            weight = to_tensor(weight, device=per_example.device).to(per_example.dtype)
+        if balanced:
+            y_true = to_tensor(y_true, device=per_example.device).long()
+            ignored = getattr(self.criterion_, "ignore_index", -1)
+            if ignored >= 0:
+                y_true = torch.where(y_true == ignored, -1, y_true)
+            return class_balanced_mean(per_example, y_true, y_pred.shape[1], weight)
         if weight is None:
             weight = torch.ones_like(per_example)
-        else:
-            weight = to_tensor(weight, device=per_example.device).to(per_example.dtype)
         if robust:
             return self._group_dro_loss(per_example, weight, groups)
         # all-zero weights give a loss of 0, not NaN

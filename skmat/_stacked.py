@@ -83,7 +83,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from ._data import DATASET, MAPPING, module_arguments
-from ._net import criterion_reduction
+from ._net import class_balanced_mean, criterion_reduction
 from ._random import TorchRNGStream
 
 #: Input arrays up to this many bytes in all are copied to the nets' device once;
@@ -290,6 +290,7 @@ def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=Non
         synchronisation with the device per epoch of each model.
     """
     criterion = nets[0].criterion_
+    balanced = bool(getattr(nets[0], "class_balanced", False))
     module = stacked_module(nets[0].module_)
     forward_one = functional_forward(module)
     forward = vmap(forward_one)
@@ -336,7 +337,7 @@ def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=Non
                 )
             )
         out = forward(stack.params, xb)
-        loss = _batch_losses(criterion, out, yb, weight, gather.weighted)
+        loss = _batch_losses(criterion, out, yb, weight, gather.weighted, balanced)
         stack.optimizer.zero_grad()
         loss.sum().backward()
         stack.optimizer.step()
@@ -490,14 +491,20 @@ class StackedRows:
         return x, self.y[index], weight
 
 
-def _batch_losses(criterion, out, y, weight, weighted):
+def _batch_losses(criterion, out, y, weight, weighted, balanced=False):
     """Each model's loss on its batch, as the shifted net's ``get_loss`` computes it:
-    the batch mean, or ``sum(w * loss) / sum(w)`` with sample weights."""
+    the batch mean, or ``sum(w * loss) / sum(w)`` with sample weights, or with
+    ``balanced`` the class-balanced mean (:func:`skmat._net.class_balanced_mean`)."""
     if isinstance(criterion, torch.nn.NLLLoss):
         # skorch's NeuralNetClassifier.get_loss: NLLLoss gets log(p + eps)
         out = torch.log(out + torch.finfo(out.dtype).eps)
     with criterion_reduction(criterion, "none"):
         per_example = criterion(out.flatten(0, 1), y.flatten()).view(y.shape)
+    if balanced:
+        counted = None if weight is None else weight.to(per_example.dtype)
+        if 0 <= criterion.ignore_index:
+            y = torch.where(y == criterion.ignore_index, -1, y)
+        return class_balanced_mean(per_example, y, out.shape[-1], counted)
     if weighted:
         weight = weight.to(per_example.dtype)
         total = weight.sum(1).clamp_min(torch.finfo(weight.dtype).tiny)

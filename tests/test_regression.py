@@ -5,8 +5,10 @@ release before the data path was redesigned (skmat at commit e9be407, torch
 ``tests/data/held_out_reference.npz`` holds what that release computed for the
 settings below (and the same with sample weights); the redesign reproduces them to
 1.2e-7 (the fold probabilities are now the float64 softmax of the logits, as XRM's
-already were). Other torch builds sum in other orders, so the comparison runs on the
-build the reference was made with.
+already were). XRM's entries were recomputed when the twins took XRM's
+class-balanced loss (a deliberate change of arithmetic: the twins' loss is the mean
+of the per-class mean losses). Other torch builds sum in other orders, so the
+comparison runs on the build the reference was made with.
 """
 
 from pathlib import Path

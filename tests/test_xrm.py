@@ -1,6 +1,7 @@
 """XRM's twin nets (skmat._xrm): halves, held-out probabilities, label flips."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -8,10 +9,12 @@ import torch
 from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.datasets import make_classification
+from skorch import NeuralNetClassifier
 
+from skmat import InMemoryDataLoader, MATClassifier
 from skmat._data import check_net_input
 from skmat._held_out import XRMTwins, batching_choice, misclassified_by_any
-from skmat._net import make_shifted_net
+from skmat._net import class_balanced_mean, make_shifted_net
 from skmat._xrm import (
     _fit_twins,
     _Flipper,
@@ -20,6 +23,7 @@ from skmat._xrm import (
     xrm_flip_probability,
 )
 from skmat.datasets import make_spurious_memorization
+from skmat.exceptions import DegenerateHeldOutWarning
 
 from .conftest import net_dataset, small_net
 from .modules import MLP, SoftmaxLinear
@@ -138,7 +142,7 @@ def test_flip_probability_and_flip_rate(proba, expected):
     assert torch.equal(again, flipped)
 
 
-def test_without_flips_the_twins_are_the_fold_nets_on_the_halves(data):
+def test_without_flips_the_twins_are_class_balanced_nets_on_the_halves(data):
     X, y = data
     net = template(small_net(max_epochs=5), X, y)
     halves = _halves(y, np.random.RandomState(0))
@@ -146,7 +150,7 @@ def test_without_flips_the_twins_are_the_fold_nets_on_the_halves(data):
         net, check_net_input(X), y, halves, [11, 12], batched=True, flip_seed=None
     )
     for twin, half, seed in zip(twins, halves, [11, 12]):
-        one_by_one = clone(net).set_params(random_state=seed)
+        one_by_one = clone(net).set_params(random_state=seed, class_balanced=True)
         one_by_one.fit(net_dataset(X[half], y[half]), y[half])
         np.testing.assert_allclose(
             twin.predict_proba(X), one_by_one.predict_proba(X), atol=1e-5
@@ -242,3 +246,87 @@ def test_figure1_twins_find_the_minority():
     # Plain held-out probabilities: softmax of the other twin's logits.
     logits = twins[0].forward(X[halves[1]]).double().numpy()
     np.testing.assert_allclose(proba[halves[1]], softmax(logits, axis=1), atol=1e-6)
+
+
+def test_class_balanced_mean_counts_each_present_class_the_same():
+    losses = torch.tensor([1.0, 1.0, 1.0, 4.0])
+    y = torch.tensor([0, 0, 0, 1])
+    # class 0 mean 1, class 1 mean 4; class 2 is absent and does not count
+    assert class_balanced_mean(losses, y, 3).item() == pytest.approx(2.5)
+    # equal class counts: the plain batch mean
+    balanced = torch.tensor([1.0, 3.0, 2.0, 6.0])
+    assert class_balanced_mean(balanced, torch.tensor([0, 1, 0, 1]), 2).item() == (
+        pytest.approx(balanced.mean().item())
+    )
+    # weights enter each class's mean; weight 0 and ignored labels count nowhere
+    weight = torch.tensor([1.0, 3.0, 0.0, 1.0])
+    assert class_balanced_mean(
+        torch.tensor([2.0, 4.0, 100.0, 1.0]), torch.tensor([0, 0, 1, -100]), 2, weight
+    ).item() == pytest.approx((2 + 12) / 4)
+    # leading dimensions: one loss per model of a stack
+    stacked = class_balanced_mean(
+        torch.stack([losses, balanced]), torch.stack([y, torch.tensor([0, 1, 0, 1])]), 3
+    )
+    np.testing.assert_allclose(stacked.numpy(), [2.5, 3.0])
+    assert class_balanced_mean(losses, torch.full((4,), -100), 2).item() == 0.0
+
+
+def test_the_twins_train_on_the_class_balanced_loss(data):
+    X, y = data
+    net = template(small_net(max_epochs=2), X, y).set_params(class_balanced=True)
+    net.initialize()
+    logits = torch.randn(6, 3)
+    y_true = torch.tensor([0, 0, 0, 0, 1, 2])
+    per_example = torch.nn.functional.cross_entropy(logits, y_true, reduction="none")
+    assert net.get_loss(logits, y_true, training=True).item() == pytest.approx(
+        class_balanced_mean(per_example, y_true, 3).item()
+    )
+    # validation and scoring keep the plain mean
+    assert net.get_loss(logits, y_true, training=False).item() == pytest.approx(
+        per_example.mean().item()
+    )
+    twins, _, _ = fit_xrm_twins(template(small_net(), X, y), X, y, random_state=0)
+    assert all(twin.class_balanced for twin in twins)
+
+
+def collapse_case():
+    """The issue's public case: balanced classes, unit-norm rows, an MLP."""
+    X, y = make_classification(
+        1920,
+        384,
+        n_informative=20,
+        n_redundant=0,
+        class_sep=0.3,
+        flip_y=0.05,
+        random_state=1,
+    )
+    X = (X / np.linalg.norm(X, axis=1, keepdims=True)).astype(np.float32)
+    net = NeuralNetClassifier(
+        MLP,
+        module__n_features_in=384,
+        module__n_classes=2,
+        module__hidden=256,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=60,
+        batch_size=128,
+        train_split=None,
+        iterator_train=InMemoryDataLoader,
+        iterator_train__shuffle=True,
+        verbose=0,
+    )
+    return net, X, y
+
+
+def test_flips_no_longer_take_every_label_into_one_class():
+    # With each twin's plain batch mean, the flips fed on themselves here until every
+    # held-out prediction was class 1 and the shift had no spread at all.
+    net, X, y = collapse_case()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateHeldOutWarning)
+        mat = MATClassifier(net, held_out="xrm", random_state=1).fit(X, y)
+    shares = np.bincount(mat.held_out_proba_.argmax(1), minlength=2) / len(y)
+    assert shares.min() > 0.35
+    assert mat.logit_shift_.std(axis=0).min() > 0.1
+    assert np.mean(mat.held_out_proba_.argmax(1) == y) > 0.6
