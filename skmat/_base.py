@@ -78,10 +78,11 @@ from ._net import (
     probe_net,
     without_callback,
 )
-from ._proba import check_proba
+from ._proba import check_proba, degenerate_classes
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._shift import logits_to_log_proba
+from .exceptions import DegenerateHeldOutWarning
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
 
@@ -419,6 +420,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             self._log(f"held-out phase ({description}): {clock.lap('held_out'):.2f}s")
         clock.lap("held_out")
         if proba is not None:
+            self._warn_if_degenerate(proba, y_encoded, classes, held_out_proba)
             fitted.update(
                 held_out_proba_=proba,
                 inferred_groups_=inferred_group_ids(
@@ -469,6 +471,34 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         self._log(f"final net: {clock.lap('final'):.2f}s")
         fitted["fit_times_"] = dict(clock.times, held_out_models=held_out_times)
         return fitted
+
+    def _warn_if_degenerate(self, proba, y_encoded, classes, given):
+        """Warn (:class:`~skmat.exceptions.DegenerateHeldOutWarning`) when the
+        held-out predictions leave some class without both right and wrong
+        examples."""
+        problem = degenerate_classes(proba.argmax(axis=1), y_encoded, classes)
+        if problem is None:
+            return
+        if given is not None:
+            source, advice = "held_out_proba", "Check how they were computed."
+        else:
+            source = f"held_out={self.held_out!r}"
+            other = "kfold" if self.held_out == "xrm" else "xrm"
+            advice = (
+                "No mistake at all on a class usually means the held-out nets "
+                "memorised it: give them fewer epochs or a smaller net "
+                "(held_out_estimator); a class that is always wrong means they "
+                f"underfit: more epochs or a larger lr. Or try held_out={other!r}."
+            )
+        warnings.warn(
+            DegenerateHeldOutWarning(
+                f"The held-out predictions ({source}) are degenerate: {problem}. "
+                "Each class needs examples they get right and examples they get "
+                "wrong for the shift to single out a minority; without, the final "
+                f"net trains as with a constant shift in that class. {advice}"
+            ),
+            stacklevel=5,
+        )
 
     def _held_out_phase(
         self, progress, strategy, description, inputs, y_encoded, n_classes, weights

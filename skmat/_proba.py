@@ -70,3 +70,31 @@ def in_class_columns(proba, model_classes, classes, who):
     full = np.zeros((proba.shape[0], len(classes)))
     full[:, class_columns(model_classes, proba.shape[1], classes, who)] = proba
     return full
+
+
+def degenerate_classes(predicted, y, classes):
+    """Where the held-out predictions leave a class without both right and wrong
+    examples, in words (one sentence per such class), or None.
+
+    ``predicted`` and ``y`` are encoded labels; only classes present in ``y``
+    count, and there must be at least two of them (one class has nothing to
+    split).
+    """
+    present = np.unique(y)
+    if len(present) < 2:
+        return None
+    names = [repr(name) for name in np.asarray(classes).tolist()]
+    problems = []
+    for code in present:
+        right = predicted[y == code] == code
+        if right.all():
+            problems.append(f"no mistake on class {names[code]}")
+        elif not right.any():
+            problems.append(f"every example of class {names[code]} wrong")
+    if not problems:
+        return None
+    shares = np.bincount(predicted, minlength=len(classes)) / len(predicted)
+    spread = ", ".join(
+        f"{names[code]}: {share:.2f}" for code, share in enumerate(shares)
+    )
+    return "; ".join(problems) + f" (share of predictions per class: {spread})"

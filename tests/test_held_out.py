@@ -3,6 +3,7 @@ trained one by one, the fallbacks and their reasons, XRM twins, and folds and gr
 searches on a Dask cluster through joblib."""
 
 import io
+import warnings
 from contextlib import redirect_stdout
 
 import joblib
@@ -10,10 +11,12 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 
-from skmat import MATClassifier
+from skmat import JTTClassifier, MATClassifier
+from skmat.exceptions import DegenerateHeldOutWarning
 
 from .conftest import small_net
 from .modules import MLP, BatchNormMLP, Linear
@@ -168,3 +171,54 @@ def test_xrm_twins_of_a_net_that_cannot_be_batched(data):
     assert "BatchNorm" in clf.held_out_strategy_
     with pytest.raises(ValueError, match="held_out='xrm'.*LogisticRegression"):
         fit(data, held_out="xrm", held_out_estimator=LogisticRegression())
+
+
+class ConstantLogits(torch.nn.Module):
+    """Predicts class 0 for every row (its bias only, which lr=0 keeps)."""
+
+    def __init__(self, n_features_in, n_classes):
+        super().__init__()
+        self.bias = torch.nn.Parameter(torch.arange(n_classes, 0, -1.0))
+
+    def forward(self, X):
+        return self.bias.expand(len(X), -1)
+
+
+@pytest.mark.parametrize("make", [MATClassifier, JTTClassifier], ids=["mat", "jtt"])
+@pytest.mark.parametrize("held_out", ["kfold", "xrm"])
+def test_a_degenerate_held_out_phase_is_reported(noisy_data, make, held_out):
+    X, y = noisy_data
+    estimator = make(
+        small_net(),
+        held_out_estimator=small_net(ConstantLogits, lr=0.0),
+        held_out=held_out,
+        random_state=0,
+    )
+    with pytest.warns(DegenerateHeldOutWarning) as record:
+        estimator.fit(X, y)
+    message = str(record[0].message)
+    assert f"(held_out='{held_out}') are degenerate" in message
+    assert "no mistake on class 0; every example of class 1 wrong" in message
+    assert "share of predictions per class: 0: 1.00, 1: 0.00" in message
+    # As an error, it stops the fit and leaves the estimator unfitted.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateHeldOutWarning)
+        with pytest.raises(DegenerateHeldOutWarning):
+            clone(estimator).fit(X, y)
+
+
+def test_held_out_proba_without_mistakes_in_a_class_is_reported(noisy_data):
+    X, y = noisy_data
+    perfect_on_zero = np.eye(2)[np.where(y == 0, 0, 1 - y[::-1])]
+    with pytest.warns(DegenerateHeldOutWarning, match="no mistake on class 0 \\("):
+        MATClassifier(small_net(), random_state=0).fit(
+            X, y, held_out_proba=perfect_on_zero
+        )
+
+
+def test_held_out_models_with_mistakes_in_each_class_raise_no_warning(noisy_data):
+    X, y = noisy_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateHeldOutWarning)
+        for held_out in ["kfold", "xrm"]:
+            MATClassifier(small_net(), held_out=held_out, random_state=0).fit(X, y)
