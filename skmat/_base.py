@@ -190,6 +190,20 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             else self.held_out_estimator
         )
 
+    def _held_out_kind(self):
+        """The held-out strategy that runs: ``held_out``, where ``"auto"`` means
+        ``"kfold"`` when ``cv`` is set or the held-out model is a scikit-learn
+        estimator, and ``"xrm"`` otherwise."""
+        if self.held_out != "auto":
+            return self.held_out
+        if self.cv is not None or not is_net(self._held_out_template()):
+            return "kfold"
+        return "xrm"
+
+    def _folds(self):
+        """``cv``, where None means 5 folds."""
+        return 5 if self.cv is None else self.cv
+
     def _log(self, message):
         if self.verbose >= 1:
             print(f"[{type(self).__name__}] {message}", flush=True)
@@ -396,6 +410,8 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 self._held_out_template(),
                 inputs,
                 y_encoded,
+                held_out=self._held_out_kind(),
+                cv=self._folds(),
                 routed=routed,
                 rng=rng,
                 make_net=make_net,
@@ -482,8 +498,11 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         if given is not None:
             source, advice = "held_out_proba", "Check how they were computed."
         else:
-            source = f"held_out={self.held_out!r}"
-            other = "kfold" if self.held_out == "xrm" else "xrm"
+            kind = self._held_out_kind()
+            source = f"held_out={self.held_out!r}" + (
+                f", {kind}" if self.held_out == "auto" else ""
+            )
+            other = "kfold" if kind == "xrm" else "xrm"
             advice = (
                 "No mistake at all on a class usually means the held-out nets "
                 "memorised it: give them fewer epochs or a smaller net "
@@ -583,7 +602,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                     UserWarning,
                 )
         # An int cv is skmat's own StratifiedKFold, which has no use for groups.
-        to_splitter = groups is not None and not isinstance(self.cv, Integral)
+        to_splitter = groups is not None and not isinstance(self._folds(), Integral)
         split = {"groups": groups} if to_splitter else {}
         return Bunch(
             splitter=Bunch(split=split), held_out_estimator=Bunch(fit=estimator_fit)
@@ -739,7 +758,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 method_mapping=MethodMapping().add(caller="fit", callee="fit"),
             )
         router.add(
-            splitter=check_cv(self.cv, classifier=True),
+            splitter=check_cv(self._folds(), classifier=True),
             method_mapping=MethodMapping().add(caller="fit", callee="split"),
         )
         return router

@@ -30,15 +30,19 @@ _DOCS = {
         scikit-learn classifier with ``predict_proba`` works here (with
         ``held_out='kfold'``).""",
     "held_out": """\
-    held_out : {"kfold", "xrm"}, default="kfold"
-        How the held-out predictions are made. ``"kfold"``: ``cv`` folds, each
-        predicted by a net trained on the others. ``"xrm"``: XRM's two twin nets
-        (Pezeshki et al., ICML 2024), each trained on a random half with label
-        flipping (after every step, an example's working label becomes the other
-        twin's prediction with probability ``(p_max - 1/K) K / (K - 1)``); each
-        example's held-out prediction is the twin that did not train on it. ``cv``
-        is then unused, and :meth:`infer_groups` on new data uses XRM's rule
-        (either twin wrong).""",
+    held_out : {"auto", "xrm", "kfold"}, default="auto"
+        How the held-out predictions are made. ``"xrm"``: XRM's two twin nets
+        (Pezeshki et al., ICML 2024; the paper's choice, Section 3), each trained on
+        a random half with a class-balanced loss and label flipping (after every
+        step, an example's working label becomes the other twin's prediction with
+        probability ``(p_max - 1/K) K / (K - 1)``); each example's held-out
+        prediction is the twin that did not train on it. ``"kfold"``: ``cv`` folds,
+        each predicted by a net trained on the others. ``"auto"``: ``"kfold"`` when
+        ``cv`` is set or ``held_out_estimator`` is a scikit-learn estimator, else
+        ``"xrm"``: XRM's twins find the minority where 5-fold nets learn part of it
+        and miss it, at less cost (user guide, "Held-out predictions").
+        :meth:`infer_groups` on new data counts an example as a mistake when any
+        held-out model gets it wrong (XRM's rule: either twin).""",
     "fold_training": """\
     fold_training : {"auto", "batched", "sequential"}, default="auto"
         How the held-out nets (folds or XRM twins) train. ``"batched"``: all together

@@ -321,13 +321,26 @@ def batching_choice(net, inputs, fold_training, n_parameters, *, auto_pays=True)
 
 
 def choose_strategy(
-    estimator, template, inputs, y_encoded, *, routed, rng, make_net, probe, log
+    estimator,
+    template,
+    inputs,
+    y_encoded,
+    *,
+    held_out,
+    cv,
+    routed,
+    rng,
+    make_net,
+    probe,
+    log,
 ):
     """The :class:`HeldOutStrategy` that a :class:`~skmat._base.HeldOutNetClassifier`
     calls for, and what it is, in words: ``(strategy, description)``.
 
-    Its parameters ``held_out``, ``held_out_estimator``, ``fold_training``, ``cv``
-    and ``n_jobs`` decide; ``template`` is the model the held-out phase copies
+    ``held_out`` (``"kfold"``, ``"xrm"`` or ``"in_sample"``: ``"auto"`` resolved) and
+    ``cv`` (None resolved) are the estimator's, and its ``held_out_estimator``,
+    ``fold_training`` and ``n_jobs`` decide too; ``template`` is the model the
+    held-out phase copies
     (``held_out_estimator``, or else ``estimator``). ``routed``: the metadata of the splitter and of a
     scikit-learn held-out estimator; ``make_net``: the arguments of
     :func:`~skmat._net.make_shifted_net`; ``probe``: the final net, probed on
@@ -339,7 +352,7 @@ def choose_strategy(
         net = make_shifted_net(template, param_name="held_out_estimator", **make_net)
         if estimator.held_out_estimator is not None:  # not the final net's
             probe = probe_net(net, inputs, make_net["n_classes"], "held_out_estimator")
-    if estimator.held_out == "xrm":
+    if held_out == "xrm":
         if not trains_nets:
             raise ValueError(
                 "held_out='xrm' trains twin nets; held_out_estimator must be a "
@@ -355,10 +368,9 @@ def choose_strategy(
         strategy = XRMTwins(net, batched=batched, random_state=draw_seed(rng))
         return strategy, description
     sklearn_params = {} if trains_nets else routed.held_out_estimator.fit
-    if estimator.held_out == "in_sample":
+    if held_out == "in_sample":
         model = net if trains_nets else clone(template)
         return InSample(model, is_net=trains_nets, params=sklearn_params), "in-sample"
-    cv = estimator.cv
     splits = make_splits(
         cv,
         y_encoded,

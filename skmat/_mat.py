@@ -5,20 +5,29 @@ from numbers import Real
 import numpy as np
 
 from ._base import HeldOutNetClassifier, TrainingExtras
-from ._compat import Interval
+from ._compat import Interval, StrOptions
 from ._docstrings import fill_docstring
 from ._shift import logit_shift
 
 
-@fill_docstring()
+@fill_docstring(
+    cv="""\
+    cv : int, cross-validation generator, iterable or None, default=None
+        Folds of the k-fold held-out phase; anything
+        :func:`~sklearn.model_selection.check_cv` accepts, None meaning 5. An int
+        gives stratified, shuffled folds seeded from ``random_state``. The test folds
+        must partition the training set, and no fold may train on an example it
+        holds out. Setting it selects k-fold under ``held_out="auto"``.""",
+)
 class MATClassifier(HeldOutNetClassifier):
     """Memorization-aware training (MAT) of a neural-net classifier.
 
     A network that fits the majority of its training set through a shortcut (a
     spurious feature) can still reach zero training loss by memorizing the
     exceptions, and then fails on the minority groups at test time. MAT first gets
-    held-out predictions for every training example (cross-validation with fresh
-    copies of the net), turns them into a calibrated per-example logit shift, and
+    held-out predictions for every training example (from copies of the net that
+    did not train on it: XRM's twin nets by default, or k-fold cross-validation),
+    turns them into a calibrated per-example logit shift, and
     trains the final net on ``f(x) + shift_strength * log(p_ho(. | x) + eps)``.
     Where the held-out model is right the shift already favours the label; where it
     is wrong the net must find features that beat the shortcut. Predictions use
@@ -56,10 +65,10 @@ class MATClassifier(HeldOutNetClassifier):
 
     Notes
     -----
-    The held-out models are fitted on folds computed once (like
-    :func:`~sklearn.model_selection.cross_val_predict`), as one stacked model when
-    the net allows it and it pays, else one by one (``n_jobs`` at a time), and kept
-    (see ``fold_training``). The final net trains on a loss that the shift already makes small wherever the
+    The held-out models (twins or folds) are fitted on halves or folds computed once
+    (like :func:`~sklearn.model_selection.cross_val_predict`), as one stacked model
+    when the net allows it and it pays, else one by one (``n_jobs`` at a time), and
+    kept (see ``fold_training``). The final net trains on a loss that the shift already makes small wherever the
     held-out models are right, so it learns less from those examples per epoch than
     plain training would: a net that is only just trained enough for ERM may need
     more epochs under MAT.
@@ -101,18 +110,20 @@ class MATClassifier(HeldOutNetClassifier):
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "shift_strength": [Interval(Real, 0, None, closed="left")],
         "calibrate": ["boolean"],
+        "cv": ["cv_object", None],
+        "held_out": [StrOptions({"auto", "kfold", "xrm"})],
     }
 
     def __init__(
         self,
         estimator,
         *,
-        cv=5,
+        cv=None,
         temperature=0.1,
         shift_strength=1.0,
         calibrate=True,
         held_out_estimator=None,
-        held_out="kfold",
+        held_out="auto",
         fold_training="auto",
         early_stopping=False,
         validation_fraction=0.1,

@@ -74,11 +74,14 @@ def _check_erm_estimator(estimator, fitted, X, classes, n_samples):
             "other estimator use procedure='estimator' (the default): it scores the "
             "estimator itself."
         )
-    if estimator.held_out != "kfold" or estimator.held_out_estimator is not None:
+    held_out = estimator.held_out
+    if fitted and held_out == "auto":  # what ran
+        held_out = "xrm" if estimator.held_out_strategy_.startswith("XRM") else "kfold"
+    if held_out not in ("auto", "kfold") or estimator.held_out_estimator is not None:
         raise ValueError(
             "procedure='erm' needs the MATClassifier's held-out predictions to come "
             "from its own net trained plainly on k - 1 folds: held_out='kfold' and "
-            f"held_out_estimator=None; got held_out={estimator.held_out!r}, "
+            f"held_out_estimator=None; got held_out={held_out!r}, "
             f"held_out_estimator={estimator.held_out_estimator!r}."
         )
     if not fitted:
@@ -183,7 +186,8 @@ def memorization_score(
           fold nets of the MATClassifier's own held-out phase: its
           ``held_out_estimators_`` and ``held_out_proba_`` when it is fitted (pass
           the data it was fitted on; no net is trained), otherwise those of a clone
-          fitted here (whose final net is trained too, unused). It must have ``held_out="kfold"``, no
+          fitted here (whose final net is trained too, unused). It must have
+          ``held_out="kfold"`` (or ``"auto"`` that ran k-fold), no
           ``held_out_estimator``, and, when fitted, have run its held-out phase
           (not been given ``held_out_proba``).
     cv : int, cross-validation generator or iterable, default=None
@@ -453,7 +457,9 @@ def _erm_halves(
     net; the held-out half is its held-out phase."""
     fitted = hasattr(estimator, "held_out_proba_")
     _check_erm_estimator(estimator, fitted, X, classes, len(y))
-    erm = clone(estimator).set_params(shift_strength=0, early_stopping=False)
+    erm = clone(estimator).set_params(
+        shift_strength=0, early_stopping=False, held_out="kfold"
+    )
     if fitted and held_out_proba is None:
         if cv is not None:
             raise ValueError(
