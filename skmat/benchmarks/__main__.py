@@ -1,0 +1,5 @@
+"""``python -m skmat.benchmarks``."""
+
+from ._run import main
+
+main()

