@@ -265,6 +265,34 @@ def test_any_sklearn_classifier_as_held_out_estimator(data3, held_out):
     assert_allclose(clf.held_out_proba_.sum(axis=1), 1.0, rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "params, strategy",
+    [
+        ({}, "XRM twins"),
+        ({"cv": 3}, "3 folds"),
+        ({"held_out_estimator": LogisticRegression()}, "5 folds"),
+        ({"held_out": "kfold"}, "5 folds"),
+        ({"held_out": "xrm"}, "XRM twins"),
+    ],
+    ids=["default", "cv", "sklearn-held-out-estimator", "kfold", "xrm"],
+)
+def test_auto_held_out_is_xrm_unless_cv_or_a_sklearn_model_asks_for_folds(
+    data, params, strategy
+):
+    X, y = data
+    clf = MATClassifier(small_net(), random_state=0, **params).fit(X, y)
+    assert clf.held_out_strategy_.startswith(strategy)
+    assert len(clf.held_out_estimators_) == (
+        2 if strategy == "XRM twins" else 5 if strategy == "5 folds" else 3
+    )
+
+
+def test_cv_with_xrm_twins_is_an_error(data):
+    X, y = data
+    with pytest.raises(ValueError, match="held_out='xrm' trains XRM's two twins"):
+        MATClassifier(small_net(), held_out="xrm", cv=3).fit(X, y)
+
+
 def test_held_out_estimator_missing_a_class_in_a_fold(data3):
     X, y = data3
     order = np.argsort(
