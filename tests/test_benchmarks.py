@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from skmat import benchmarks
-from skmat.benchmarks._run import _choose
+from skmat.benchmarks._real import balanced_rows, token_ids
+from skmat.benchmarks._run import _choose, held_out_recall, minority_mask
 
 
 class _Fixed:
@@ -99,3 +100,48 @@ def test_unknown_task_is_an_error(capsys):
     with pytest.raises(SystemExit):
         benchmarks.main(["--tasks", "imagenet"])
     assert "unknown task" in capsys.readouterr().err
+
+
+def test_minority_and_the_recall_of_held_out_mistakes():
+    y = np.array([0, 0, 0, 1, 1, 1, 1])
+    groups = np.array([0, 0, 1, 3, 3, 3, 2])
+    # each class's largest group is its majority
+    np.testing.assert_array_equal(
+        minority_mask(y, groups), [False, False, True, False, False, False, True]
+    )
+    # mistakes on rows 2 (minority) and 3 (majority)
+    proba = np.eye(2)[[0, 0, 1, 0, 1, 1, 1]]
+    assert held_out_recall(proba, y, groups) == (0.5, 0.5)
+
+
+def test_balanced_rows_take_each_group_equally_and_leave_out_rows():
+    groups = np.repeat([0, 1, 2, 3], [50, 10, 30, 40])
+    rows = balanced_rows(groups, 100, np.random.RandomState(0), exclude=[50, 51])
+    # 25 per group asked, group 1 has 8 rows left: 8 of each
+    assert np.bincount(groups[rows]).tolist() == [8, 8, 8, 8]
+    assert not np.isin([50, 51], rows).any()
+    assert len(np.unique(rows)) == len(rows)
+
+
+def test_token_ids_rank_words_and_pad_with_zero():
+    vocabulary = {"good": 0, "not": 1}
+    ids = token_ids(["Not good, not good at all.", "Unknown words only"], vocabulary, 4)
+    assert ids.dtype == np.int64
+    np.testing.assert_array_equal(ids, [[2, 1, 2, 1], [0, 0, 0, 0]])
+
+
+@pytest.mark.parametrize("name", sorted(benchmarks.make_tasks(suite="real")))
+def test_real_tasks_give_their_splits_and_a_net_that_takes_them(name):
+    task = benchmarks.make_tasks(quick=True, suite="real")[name]
+    if task.missing():
+        pytest.skip(f"needs {task.missing()}")
+    data = task.load(0)
+    assert set(data) == {"train", "valid", "test", "balanced"}
+    for X, y, groups in data.values():
+        assert len(X) == len(y) == len(groups) and np.isfinite(X).all()
+        assert set(np.unique(y)) == {0, 1} and set(np.unique(groups)) == {0, 1, 2, 3}
+    balanced = np.bincount(data["balanced"][2])
+    assert balanced.min() == balanced.max()
+    X, y, _ = data["train"]
+    net = task.net(X.shape[1]).set_params(max_epochs=1)
+    assert net.fit(X[:64], y[:64]).predict_proba(X[:3]).shape == (3, 2)
