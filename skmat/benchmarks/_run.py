@@ -350,7 +350,7 @@ def plot(summary, path):
 
     tasks = list(dict.fromkeys(s["task"] for s in summary))
     width = 0.8 / len(METHODS)
-    fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(tasks)), 4.5))
+    fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(tasks)), 5))
     for i, method in enumerate(METHODS):
         stats = {s["task"]: s for s in summary if s["method"] == method}
         x = (
@@ -380,7 +380,7 @@ def plot(summary, path):
     ax.set_ylabel("test accuracy (bars: worst group)")
     ax.set_ylim(0, 1.05)
     ax.set_title("Worst-group test accuracy by method (mean ± std over seeds)")
-    ax.legend(ncols=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    ax.legend(ncols=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
