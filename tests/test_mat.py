@@ -287,12 +287,6 @@ def test_auto_held_out_is_xrm_unless_cv_or_a_sklearn_model_asks_for_folds(
     )
 
 
-def test_cv_with_xrm_twins_is_an_error(data):
-    X, y = data
-    with pytest.raises(ValueError, match="held_out='xrm' trains XRM's two twins"):
-        MATClassifier(small_net(), held_out="xrm", cv=3).fit(X, y)
-
-
 def test_held_out_estimator_missing_a_class_in_a_fold(data3):
     X, y = data3
     order = np.argsort(

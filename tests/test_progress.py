@@ -132,7 +132,8 @@ def test_phase_times_add_up_to_the_fit(make):
     phases = ["validation", "held_out", "training_extras", "final"]
     assert all(times[phase] >= 0 for phase in phases)
     assert sum(times[phase] for phase in phases) == pytest.approx(times["total"])
-    assert times["total"] == pytest.approx(wall, rel=0.05)
+    # the clock starts after fit's parameter validation: a few ms outside it
+    assert times["total"] == pytest.approx(wall, rel=0.05, abs=0.01)
     one_by_one = "one by one" in clf.held_out_strategy_ or "in-sample" in (
         clf.held_out_strategy_
     )
