@@ -21,6 +21,12 @@ Design
 * **Training.** Each twin is a clone of the net template with its own seed (own
   initial weights, own batch order) and runs ``max_epochs`` epochs over its own half
   with the net's batch size, criterion and optimizer; the twins step in lockstep.
+  Two engines give the same twins up to float rounding: one stacked ``torch.func``
+  model (:func:`skmat._stacked.train_stacked`, the machinery of the batched k-fold
+  fits) when the net allows it (:func:`skmat._batching.batching_obstacle`), and
+  otherwise two skorch nets whose fit loops run step by step in turn
+  (:func:`skmat._lockstep.train_lockstep`: BatchNorm, Dropout, callbacks, any
+  optimizer), each on its own random stream.
 * **Class-balanced loss.** As in the reference, a twin's loss on a batch is
   class-balanced on the working labels: the mean over the classes present of each
   class's (weighted) mean loss (:func:`skmat._net.class_balanced_mean`). Without
@@ -30,12 +36,6 @@ Design
   1,920 unit-norm rows of ``make_classification``: all held-out predictions in
   class 1). The reference sums the class means; their mean keeps the net's usual
   loss scale.
-  Two engines give the same twins up to float rounding: one stacked ``torch.func``
-  model (:func:`skmat._stacked.train_stacked`, the machinery of the batched k-fold
-  fits) when the net allows it (:func:`skmat._batching.batching_obstacle`), and
-  otherwise two skorch nets whose fit loops run step by step in turn
-  (:func:`skmat._lockstep.train_lockstep`: BatchNorm, Dropout, callbacks, any
-  optimizer), each on its own random stream.
 * **Flip timing.** At every step, for the batch each twin is about to train on, the
   other twin predicts that batch with its current weights (before the step's
   update; in eval mode, so Dropout is off and BatchNorm uses its running
