@@ -656,9 +656,7 @@ def load_adult(subset="train", *, n_samples=None, random_state=None):
       none).
 
     That is 108 columns (6 numeric, then 9 + 16 + 7 + 15 + 6 + 5 + 2 + 42 one-hot),
-    the sex ones at 64 (Female) and 65 (Male). The private helper
-    ``skmat.datasets._adult_feature_names()`` lists every column's name (``"age"``,
-    ..., ``"sex=Male"``, ...).
+    the sex ones at 64 (Female) and 65 (Male).
 
     Group sizes (``np.bincount(groups)``): train ``[9592, 15128, 1179, 6662]``, test
     ``[4831, 7604, 590, 3256]``.
