@@ -28,7 +28,7 @@ from skmat.benchmarks import make_tasks
 from skmat.metrics import worst_group_accuracy
 
 
-def run(task, seed, values):
+def run(task, seed, values, budgets):
     torch.set_num_threads(1)
     data = task.load(seed)
     X, y, _ = data["train"]
@@ -45,20 +45,26 @@ def run(task, seed, values):
     torch.manual_seed(seed)
     rows = [dict(task=task.name, seed=seed, method="ERM", shift_strength="")]
     rows[0]["test_wga"], rows[0]["test_accuracy"] = scores(clone(net).fit(X, y))
-    held_out = MATClassifier(net, random_state=seed).fit(X, y).held_out_proba_
-    for value in values:
-        mat = MATClassifier(net, shift_strength=value, random_state=seed)
-        wga, accuracy = scores(mat.fit(X, y, held_out_proba=held_out))
-        rows.append(
-            dict(
-                task=task.name,
-                seed=seed,
-                method="MAT",
-                shift_strength=value,
-                test_wga=wga,
-                test_accuracy=accuracy,
+    rows[0]["held_out_budget"] = ""
+    for budget in budgets:
+        epochs = max(1, int(round(net.max_epochs * budget)))
+        twins = clone(net).set_params(max_epochs=epochs)
+        mat = MATClassifier(net, held_out_estimator=twins, random_state=seed)
+        held_out = mat.fit(X, y).held_out_proba_
+        for value in values:
+            mat = MATClassifier(net, shift_strength=value, random_state=seed)
+            wga, accuracy = scores(mat.fit(X, y, held_out_proba=held_out))
+            rows.append(
+                dict(
+                    task=task.name,
+                    seed=seed,
+                    method="MAT",
+                    shift_strength=value,
+                    test_wga=wga,
+                    test_accuracy=accuracy,
+                    held_out_budget=budget,
+                )
             )
-        )
     return rows
 
 
@@ -67,13 +73,14 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--tasks", nargs="+", default=None)
     parser.add_argument("--values", nargs="+", type=float, default=[0.5, 1, 2, 3])
+    parser.add_argument("--budgets", nargs="+", type=float, default=[1.0])
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output-dir", default="benchmark_results")
     args = parser.parse_args()
     tasks = make_tasks(suite="all")
     names = args.tasks or [name for name, task in tasks.items() if not task.missing()]
     runs = Parallel(n_jobs=args.n_jobs)(
-        delayed(run)(tasks[name], seed, args.values)
+        delayed(run)(tasks[name], seed, args.values, args.budgets)
         for name in names
         for seed in range(args.seeds)
     )
@@ -84,17 +91,25 @@ def main():
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    columns = ["ERM"] + [f"{value:g}" for value in args.values]
-    print(f"worst-group test accuracy, mean over seeds ({path}):")
-    print(f"{'task':26s}" + "".join(f"{c:>8s}" for c in columns))
+    settings = [(b, v) for b in args.budgets for v in args.values]
+    columns = ["ERM"] + [f"{v:g}@{b:g}" for b, v in settings]
+    print(f"worst-group test accuracy, mean over seeds ({path});")
+    print("MAT's columns are shift_strength@held_out_budget:")
+    print(f"{'task':26s}" + "".join(f"{c:>9s}" for c in columns))
     for name in names:
         mine = [r for r in rows if r["task"] == name]
         cells = [np.mean([r["test_wga"] for r in mine if r["method"] == "ERM"])]
         cells += [
-            np.mean([r["test_wga"] for r in mine if r["shift_strength"] == value])
-            for value in args.values
+            np.mean(
+                [
+                    r["test_wga"]
+                    for r in mine
+                    if (r["held_out_budget"], r["shift_strength"]) == setting
+                ]
+            )
+            for setting in settings
         ]
-        print(f"{name:26s}" + "".join(f"{c:8.3f}" for c in cells))
+        print(f"{name:26s}" + "".join(f"{c:9.3f}" for c in cells))
 
 
 if __name__ == "__main__":
