@@ -183,6 +183,12 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return advice + "."
 
+    def _held_out_epochs(self):
+        """How long held-out nets copied from ``estimator`` train: an int of epochs,
+        a float share of its ``max_epochs``, or None for all of them (subclasses with
+        a ``held_out_epochs`` parameter return it)."""
+        return None
+
     def _held_out_template(self):
         return (
             self.estimator

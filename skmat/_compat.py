@@ -28,6 +28,7 @@ from sklearn.metrics._scorer import _Scorer as Scorer  # noqa: F401
 from sklearn.utils._param_validation import (  # noqa: F401
     HasMethods,
     Interval,
+    RealNotInt,
     StrOptions,
     validate_params,
 )

@@ -132,6 +132,17 @@ def _held_out_proba(models, inputs, rows, n_classes, names):
     return proba
 
 
+def held_out_epochs(epochs, max_epochs):
+    """The epochs of held-out nets copied from a net with ``max_epochs``: ``epochs``
+    itself (an int), that share of ``max_epochs`` rounded, at least 1 (a float), or
+    ``max_epochs`` (None)."""
+    if epochs is None:
+        return max_epochs
+    if isinstance(epochs, Integral):
+        return int(epochs)
+    return max(1, int(round(epochs * max_epochs)))
+
+
 def _epochs(estimator):
     """The epochs a held-out model trains for (1 for a scikit-learn estimator)."""
     return int(getattr(estimator, "max_epochs", 1))
@@ -352,6 +363,9 @@ def choose_strategy(
         net = make_shifted_net(template, param_name="held_out_estimator", **make_net)
         if estimator.held_out_estimator is not None:  # not the final net's
             probe = probe_net(net, inputs, make_net["n_classes"], "held_out_estimator")
+        else:
+            epochs = held_out_epochs(estimator._held_out_epochs(), net.max_epochs)
+            net.set_params(max_epochs=epochs)
     if held_out == "xrm":
         if not trains_nets:
             raise ValueError(

@@ -1,11 +1,11 @@
 """MATClassifier: memorization-aware training as a scikit-learn meta-estimator."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 
 from ._base import HeldOutNetClassifier, TrainingExtras
-from ._compat import Interval, StrOptions
+from ._compat import Interval, RealNotInt, StrOptions
 from ._docstrings import fill_docstring
 from ._shift import logit_shift
 
@@ -47,6 +47,14 @@ class MATClassifier(HeldOutNetClassifier):
     {cv}
     {held_out_estimator}
     {held_out}
+    held_out_epochs : int, float or None, default=None
+        How long the held-out nets (XRM's twins or the k-fold nets) train when they
+        are copies of ``estimator``: an int is a number of epochs, a float in
+        ``(0, 1]`` that share of the net's ``max_epochs`` (rounded, at least 1), and
+        None all of them. A ``held_out_estimator`` trains for its own
+        ``max_epochs``. Held-out nets that train less learn the shortcut but not
+        the minority's exceptions, so their mistakes find more of the minority, at
+        a fraction of the cost (user guide, "Held-out predictions").
     {fold_training}
     {early_stopping}
     {runtime}
@@ -112,6 +120,11 @@ class MATClassifier(HeldOutNetClassifier):
         "calibrate": ["boolean"],
         "cv": ["cv_object", None],
         "held_out": [StrOptions({"auto", "kfold", "xrm"})],
+        "held_out_epochs": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+            None,
+        ],
     }
 
     def __init__(
@@ -124,6 +137,7 @@ class MATClassifier(HeldOutNetClassifier):
         calibrate=True,
         held_out_estimator=None,
         held_out="auto",
+        held_out_epochs=None,
         fold_training="auto",
         early_stopping=False,
         validation_fraction=0.1,
@@ -139,6 +153,7 @@ class MATClassifier(HeldOutNetClassifier):
         self.calibrate = calibrate
         self.held_out_estimator = held_out_estimator
         self.held_out = held_out
+        self.held_out_epochs = held_out_epochs
         self.fold_training = fold_training
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -146,6 +161,9 @@ class MATClassifier(HeldOutNetClassifier):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
+
+    def _held_out_epochs(self):
+        return self.held_out_epochs
 
     def _training_extras(self, y_encoded, sample_weight, groups, held_out_proba):
         shift, calibration = logit_shift(

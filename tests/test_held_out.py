@@ -118,6 +118,53 @@ def test_folds_and_grid_search_run_on_a_dask_cluster(data):
     )
 
 
+# --- held_out_epochs ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "held_out, fold_training, module",
+    [
+        ("kfold", "batched", Linear),
+        ("kfold", "sequential", BatchNormMLP),
+        ("xrm", "batched", Linear),
+        ("xrm", "sequential", BatchNormMLP),
+    ],
+)
+@pytest.mark.parametrize("epochs, expected", [(None, 20), (0.25, 5), (0.01, 1), (7, 7)])
+def test_held_out_epochs_set_how_long_the_held_out_nets_train(
+    data, held_out, fold_training, module, epochs, expected
+):
+    clf = fit(
+        data,
+        estimator=small_net(module),
+        held_out=held_out,
+        fold_training=fold_training,
+        held_out_epochs=epochs,
+    )
+    assert clf.held_out_estimators_
+    for model in clf.held_out_estimators_:
+        assert model.max_epochs == expected
+        assert len(model.history) == expected
+    # the final net trains for all of its epochs
+    assert len(clf.estimator_.history) == 20
+
+
+def test_a_held_out_estimator_trains_for_its_own_epochs(data):
+    clf = fit(
+        data,
+        held_out_estimator=small_net(max_epochs=3),
+        held_out_epochs=0.5,
+        held_out="xrm",
+    )
+    assert [len(twin.history) for twin in clf.held_out_estimators_] == [3, 3]
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 0.0, 1.5, "all"])
+def test_held_out_epochs_outside_its_range_is_an_error(data, epochs):
+    with pytest.raises(ValueError, match="'held_out_epochs' parameter"):
+        fit(data, held_out_epochs=epochs)
+
+
 # --- held_out="xrm" --------------------------------------------------------------
 
 
