@@ -509,11 +509,14 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 f", {kind}" if self.held_out == "auto" else ""
             )
             other = "kfold" if kind == "xrm" else "xrm"
+            knobs = "held_out_estimator"
+            if "held_out_epochs" in self.get_params(deep=False):
+                knobs = "held_out_epochs, or held_out_estimator"
             advice = (
                 "No mistake at all on a class usually means the held-out nets "
-                "memorised it: give them fewer epochs or a smaller net "
-                "(held_out_estimator); a class that is always wrong means they "
-                f"underfit: more epochs or a larger lr. Or try held_out={other!r}."
+                f"memorised it: give them fewer epochs or a smaller net ({knobs}); "
+                "a class that is always wrong means they underfit: more epochs or "
+                f"a larger lr. Or try held_out={other!r}."
             )
         warnings.warn(
             DegenerateHeldOutWarning(

@@ -247,6 +247,10 @@ def test_a_degenerate_held_out_phase_is_reported(noisy_data, make, held_out):
     assert f"(held_out='{held_out}') are degenerate" in message
     assert "no mistake on class 0; every example of class 1 wrong" in message
     assert "share of predictions per class: 0: 1.00, 1: 0.00" in message
+    # what to try names the estimator's own parameters
+    has_epochs = "held_out_epochs" in estimator.get_params()
+    assert ("fewer epochs or a smaller net (held_out_epochs" in message) == has_epochs
+    assert "held_out_estimator)" in message
     # As an error, it stops the fit and leaves the estimator unfitted.
     with warnings.catch_warnings():
         warnings.simplefilter("error", DegenerateHeldOutWarning)
