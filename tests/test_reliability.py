@@ -314,6 +314,12 @@ CASES = [
         (InvalidParameterError, "'eta'"),
     ),
     (
+        "held-out-epochs-above-1",
+        lambda: mat(held_out_epochs=1.5),
+        {},
+        (InvalidParameterError, "'held_out_epochs'"),
+    ),
+    (
         "xrm-with-sklearn",
         lambda: mat(held_out="xrm", held_out_estimator=LogisticRegression()),
         {},
@@ -325,6 +331,7 @@ CASES = [
     ("full-batch", lambda: mat(estimator=net(batch_size=-1)), {}, "ok"),
     ("cv-30", lambda: mat(cv=30, estimator=net(max_epochs=1)), {}, "ok"),
     ("zero-shift", lambda: mat(shift_strength=0), {}, "ok"),
+    ("held-out-epochs-tiny", lambda: mat(held_out_epochs=1e-9), {}, "ok"),
     (
         "early-stopping-1-epoch",
         lambda: mat(early_stopping=True, n_iter_no_change=1),
