@@ -12,7 +12,8 @@ Run ``python benchmarks/bench_defaults.py`` (all tasks whose data is installed, 
 seeds, the shift strengths 0.5, 1, 2 and 3 at the other defaults; about 10 minutes
 on 2 cores with ``--n-jobs 2``), or choose ``--tasks``, ``--seeds`` and the values:
 ``--held-out-epochs 1 0.5 0.25`` sweeps the held-out nets' share of the epochs,
-``--temperatures 0.01 0.1 1`` the temperature. Results go to ``--output`` (CSV).
+``--temperatures 0.01 0.1 1`` the temperature, ``--early-stopping 0 1`` early
+stopping on the inferred groups. Results go to ``--output`` (CSV).
 """
 
 import argparse
@@ -30,7 +31,7 @@ from skmat import MATClassifier
 from skmat.benchmarks import make_tasks
 from skmat.metrics import worst_group_accuracy
 
-SETTINGS = ("held_out_epochs", "temperature", "shift_strength")
+SETTINGS = ("held_out_epochs", "temperature", "shift_strength", "early_stopping")
 
 
 def run(task, seed, grid):
@@ -61,13 +62,14 @@ def run(task, seed, grid):
             .fit(X, y)
             .held_out_proba_
         )
-        for temperature, strength in itertools.product(
-            grid["temperature"], grid["shift_strength"]
+        for temperature, strength, early_stopping in itertools.product(
+            grid["temperature"], grid["shift_strength"], grid["early_stopping"]
         ):
             mat = MATClassifier(
                 net,
                 temperature=temperature,
                 shift_strength=strength,
+                early_stopping=bool(early_stopping),
                 random_state=seed,
             ).fit(X, y, held_out_proba=held_out)
             rows.append(
@@ -77,6 +79,7 @@ def run(task, seed, grid):
                     held_out_epochs=epochs,
                     temperature=temperature,
                     shift_strength=strength,
+                    early_stopping=early_stopping,
                 )
             )
     return rows
@@ -89,6 +92,7 @@ def main():
     parser.add_argument("--strengths", nargs="+", type=float, default=[0.5, 1, 2, 3])
     parser.add_argument("--temperatures", nargs="+", type=float, default=[0.1])
     parser.add_argument("--held-out-epochs", nargs="+", type=float, default=[1.0])
+    parser.add_argument("--early-stopping", nargs="+", type=int, default=[0])
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output", default="benchmark_results/defaults.csv")
     args = parser.parse_args()
@@ -96,6 +100,7 @@ def main():
         held_out_epochs=args.held_out_epochs,
         temperature=args.temperatures,
         shift_strength=args.strengths,
+        early_stopping=args.early_stopping,
     )
     tasks = make_tasks(suite="all")
     names = args.tasks or [name for name, task in tasks.items() if not task.missing()]
@@ -112,7 +117,7 @@ def main():
         writer.writerows(rows)
     settings = list(itertools.product(*(grid[name] for name in SETTINGS)))
     print(f"worst-group test accuracy, mean over seeds ({args.output});")
-    print("MAT's columns: held_out_epochs/temperature/shift_strength")
+    print("MAT's columns: held_out_epochs/temperature/shift_strength/early_stopping")
     columns = ["ERM"] + ["/".join(f"{v:g}" for v in s) for s in settings]
     width = max(9, *(len(c) + 1 for c in columns))
     print(f"{'task':26s}" + "".join(f"{c:>{width}s}" for c in columns))
