@@ -40,7 +40,7 @@ _DOCS = {
         each predicted by a net trained on the others. ``"auto"``: ``"kfold"`` when
         ``cv`` is set or ``held_out_estimator`` is a scikit-learn estimator, else
         ``"xrm"``: XRM's twins find the minority where 5-fold nets learn part of it
-        and miss it, at less cost (user guide, "Held-out predictions").
+        and miss it, at less cost (user guide, "Held-out strategies").
         :meth:`infer_groups` on new data counts an example as a mistake when any
         held-out model gets it wrong (XRM's rule: either twin).""",
     "fold_training": """\

@@ -52,9 +52,11 @@ class MATClassifier(HeldOutNetClassifier):
         are copies of ``estimator``: an int is a number of epochs, a float in
         ``(0, 1]`` that share of the net's ``max_epochs`` (rounded, at least 1), and
         None all of them. A ``held_out_estimator`` trains for its own
-        ``max_epochs``. Held-out nets that train less learn the shortcut but not
-        the minority's exceptions, so their mistakes find more of the minority, at
-        a fraction of the cost (user guide, "Held-out predictions").
+        ``max_epochs``. The held-out phase costs about the share given. K-fold nets
+        that train less learn the shortcut but not yet the minority's exceptions,
+        so their mistakes find more of the minority; XRM's twins, held to the
+        shortcut by their label flips, change little (user guide, "Held-out
+        strategies", where a share below 1 is measured on every benchmark task).
     {fold_training}
     {early_stopping}
     {runtime}
