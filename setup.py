@@ -20,6 +20,8 @@ setup(
     license="BSD-3-Clause",
     license_files=["LICENSE"],
     packages=find_packages(include=["skmat", "skmat.*"]),
+    # the frozen text embeddings of the benchmark's affect-words task
+    package_data={"skmat.benchmarks": ["data/*.npz"]},
     python_requires=">=3.9",
     # The minimums are the oldest versions .ci/run installs and tests
     # (.ci/minimum-versions.txt, on Python 3.9): skorch 1.1 is the first that
