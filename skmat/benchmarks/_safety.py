@@ -46,7 +46,7 @@ rows that are neither validation nor test rows. The datasets:
   more often passive (groups 0 and 3 agree); 250 test words per group.
 
 The list of tasks and constructions, and the group sizes below, were committed
-before MAT was run on any of them (the commit that adds this module); the tasks are
+before MAT was run on any of them (commit ``faa59c9``, which adds this module); the tasks are
 not chosen after seeing the results. ``python -m skmat.benchmarks --suite safety
 --describe`` prints the table from the code (no training). Full sizes, seed 0 (the
 sizes do not depend on the seed; ``--quick`` uses smaller training and validation
