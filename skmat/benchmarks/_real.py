@@ -150,7 +150,7 @@ def _rotten_tomatoes_split(seed, scale):
     return {split: (X[rows], y[rows], groups[rows]) for split, rows in index.items()}
 
 
-def _downsampled(images):
+def downsampled(images):
     """(N, 1, 28, 28) images averaged over 2 x 2 blocks: (N, 1, 14, 14)."""
     n, c, h, w = images.shape
     return images.reshape(n, c, h // 2, 2, w // 2, 2).mean(axis=(3, 5))
@@ -161,7 +161,7 @@ def _mnist_thickness_split(seed, n_train):
         X, y, groups = make_thick_mnist(
             n, agreement=agreement, subset=subset, random_state=offset + seed
         )
-        return _downsampled(X), y, groups
+        return downsampled(X), y, groups
 
     return {
         "train": draw(n_train, 0.9, "train", 0),

