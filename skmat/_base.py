@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn import get_config
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, check_random_state
@@ -81,6 +81,7 @@ from ._net import (
 from ._proba import check_proba, degenerate_classes
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
+from ._selection import choose_value
 from ._shift import logits_to_log_proba
 from .exceptions import DegenerateHeldOutWarning
 
@@ -163,6 +164,16 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     def _training_extras(self, y_encoded, sample_weight, groups, held_out_proba):
         """The final net's :class:`TrainingExtras`. ``held_out_proba`` is None when
         the held-out phase did not run."""
+
+    def _selection_grid(self):
+        """``(name, values)``: a parameter of ``_training_extras`` that fit chooses
+        among ``values`` on held-out rows (:meth:`_select`), or None (subclass
+        hook)."""
+        return None
+
+    def _selection_fraction(self):
+        """The share of the training set that :meth:`_select` validates on."""
+        raise NotImplementedError
 
     def _final_attributes(self, estimator):
         """Fitted attributes that need the fitted final net (subclass hook)."""
@@ -450,7 +461,17 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 ),
             )
 
-        training = self._training_extras(y_encoded, sample_weight, groups, proba)
+        chosen = {}
+        grid = self._selection_grid()
+        if grid is not None and proba is not None:
+            chosen, attributes = self._select(
+                progress, final_net, inputs, y_encoded, sample_weight, proba, grid, rng
+            )
+            fitted.update(attributes)
+            self._log(f"selection: {clock.lap('selection'):.2f}s")
+        training = self._training_extras(
+            y_encoded, sample_weight, groups, proba, **chosen
+        )
         fitted.update(training.attributes)
         final_net.set_params(**training.net_params)
         self._log(f"training extras: {clock.lap('training_extras'):.2f}s")
@@ -493,6 +514,69 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         self._log(f"final net: {clock.lap('final'):.2f}s")
         fitted["fit_times_"] = dict(clock.times, held_out_models=held_out_times)
         return fitted
+
+    def _select(
+        self, progress, net, inputs, y_encoded, sample_weight, proba, grid, rng
+    ):
+        """Choose the value of ``grid = (name, values)`` for the data
+        (:func:`skmat._selection.choose_value`): copies of the final ``net`` trained
+        on part of the training set, scored on the rest. Return ``{name: chosen}``
+        and the fitted attributes that report the choice."""
+        name, values = grid
+
+        def weights(rows):
+            return None if sample_weight is None else sample_weight[rows]
+
+        def fit(candidate, rows, extras, phase):
+            dataset = RowDataset(inputs.take(rows), y_encoded[rows], extras)
+            # leave torch's RNG as it was: the final net then trains exactly as it
+            # would with the chosen value given
+            with forked_torch_rng(candidate.device):
+                return self._final_fit(
+                    progress, candidate, dataset, None, y_encoded[rows], inputs, phase
+                )
+
+        def fit_candidate(value, rows):
+            extras = self._training_extras(
+                y_encoded[rows], weights(rows), None, proba[rows], **{name: value}
+            )
+            candidate = clone(net).set_params(**extras.net_params)
+            phase = f"final net with {name}={value:g} (choosing)"
+            return fit(candidate, rows, extras.row_extras(), phase)
+
+        def fit_plain(rows):
+            extras = TrainingExtras(sample_weight=weights(rows)).row_extras()
+            return fit(clone(net), rows, extras, "plain net grouping the validation")
+
+        def predict(model, rows):
+            with forked_torch_rng(model.device):
+                return net_logits(model, inputs.take(rows)).argmax(axis=1)
+
+        best, scores, valid = choose_value(
+            values,
+            y_encoded,
+            fit_candidate=fit_candidate,
+            fit_plain=fit_plain,
+            predict=predict,
+            fraction=self._selection_fraction(),
+            seed=draw_seed(rng),
+            sample_weight=sample_weight,
+        )
+        for value, (mean, worst) in zip(values, scores):
+            self._log(
+                f"{name}={value:g}: validation accuracy {mean:.3f} on average over "
+                f"the inferred groups, {worst:.3f} in the worst ({len(valid)} "
+                "examples)"
+            )
+        self._log(f"chose {name}={values[best]:g}")
+        return {name: values[best]}, {
+            "selection_results_": {
+                name: np.asarray(values, dtype=float),
+                "mean_group_accuracy": np.array([s[0] for s in scores]),
+                "worst_group_accuracy": np.array([s[1] for s in scores]),
+            },
+            "selection_indices_": valid,
+        }
 
     def _warn_if_degenerate(self, proba, y_encoded, classes, given):
         """Warn (:class:`~skmat.exceptions.DegenerateHeldOutWarning`) when the
@@ -553,17 +637,20 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return result
 
-    def _final_fit(self, progress, net, dataset, rows, y_encoded, inputs):
+    def _final_fit(
+        self, progress, net, dataset, rows, y_encoded, inputs, phase="final net"
+    ):
         """Train the final net on ``dataset`` (its training ``rows``, all when
-        None) under its ``progress`` bar; the fitted net, checked for divergence."""
+        None) under a ``progress`` bar named ``phase``; the fitted net, checked for
+        divergence."""
         labels = y_encoded if rows is None else y_encoded[rows]
-        with progress.phase("final net", net.max_epochs) as phase:
-            estimator = with_progress(net, phase).fit(dataset, labels)
+        with progress.phase(phase, net.max_epochs) as bar:
+            estimator = with_progress(net, bar).fit(dataset, labels)
         without_progress(estimator)
         raise_if_interrupted()  # skorch ends a fit quietly on Ctrl-C
         problem = divergence(estimator)
         if problem is not None:
-            message = f"The training of the final net diverged: {problem}."
+            message = f"The training of the {phase} diverged: {problem}."
             raise TrainingDiverged(self._divergence_advice(message, inputs))
         return estimator
 

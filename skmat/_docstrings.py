@@ -102,7 +102,8 @@ _DOCS = {
     fit_times_ : dict
         Seconds spent in each phase of the last fit: ``"validation"`` (checking the
         data and the net), ``"held_out"`` (0 without a held-out phase),
-        ``"training_extras"``, ``"final"`` (the final net, early stopping
+        ``"selection"`` (the candidate final nets of a parameter chosen for the
+        data; 0 without), ``"training_extras"``, ``"final"`` (the final net, early stopping
         included) and their sum ``"total"``; ``"held_out_models"`` lists each
         held-out model's fit time when they trained one by one (None when they
         trained together).""",

@@ -9,6 +9,10 @@ from ._compat import Interval, RealNotInt, StrOptions
 from ._docstrings import fill_docstring
 from ._shift import logit_shift
 
+#: The shift strengths ``shift_strength="auto"`` chooses among: plain training and
+#: the paper's MAT.
+AUTO_SHIFT_STRENGTHS = (0.0, 1.0)
+
 
 @fill_docstring(
     cv="""\
@@ -38,8 +42,23 @@ class MATClassifier(HeldOutNetClassifier):
     {estimator}
     temperature : float, default=0.1
         Temperature ``tau`` applied to the held-out predictions, ``> 0``.
-    shift_strength : float, default=1.0
+    shift_strength : float, array-like of floats or "auto", default="auto"
         ``lambda >= 0``: 1 is the paper's method, 0 is plain ERM with the same net.
+        Several values (or ``"auto"``, which means ``(0.0, 1.0)``) are chosen among
+        for the data, without group labels, as the paper chooses its
+        hyper-parameters (Section 4): a copy of the final net trains with each
+        value on the training set less a validation share
+        (``selection_fraction``), and the value whose net has the best worst-group
+        accuracy on the validation examples, grouped by label and by whether their
+        held-out prediction is wrong, wins (ties: the better mean over the groups,
+        then the value listed first). The final net then trains with it on the
+        whole training set. With 0 among the values, plain training is chosen
+        where the held-out mistakes single out no minority that MAT can help;
+        each value costs one more final fit on ``1 - selection_fraction`` of the
+        data (user guide, "Choosing the shift strength").
+    selection_fraction : float, default=0.5
+        The share of the training set that scores the candidate values of
+        ``shift_strength`` when there are several; in ``(0, 1)``.
     calibrate : bool, default=True
         Map the tempered held-out predictions through the calibration matrix
         ``p(y | y_ho)`` (the paper's Algorithm 1). Without it the method fails: in
@@ -66,6 +85,16 @@ class MATClassifier(HeldOutNetClassifier):
     {common_attributes}
         Trained with the shift.
     {held_out_attributes}
+    shift_strength_ : float
+        The shift strength the final net trained with (the chosen one when
+        ``shift_strength`` gives several).
+    selection_results_ : dict of ndarray
+        Only when ``shift_strength`` gives several values: ``"shift_strength"``
+        (the candidates), ``"worst_group_accuracy"`` and ``"mean_group_accuracy"``
+        (each candidate's validation scores on the inferred groups).
+    selection_indices_ : ndarray of int
+        Only when ``shift_strength`` gives several values: the training examples
+        that scored them.
     calibration_matrix_ : ndarray of shape (n_classes, n_classes)
         ``C[j, c] = p(y = c | held-out prediction = j)`` from the tempered held-out
         probabilities; rows sum to 1.
@@ -118,7 +147,12 @@ class MATClassifier(HeldOutNetClassifier):
     _parameter_constraints: dict = {
         **HeldOutNetClassifier._parameter_constraints,
         "temperature": [Interval(Real, 0, None, closed="neither")],
-        "shift_strength": [Interval(Real, 0, None, closed="left")],
+        "shift_strength": [
+            Interval(Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+            "array-like",
+        ],
+        "selection_fraction": [Interval(Real, 0, 1, closed="neither")],
         "calibrate": ["boolean"],
         "cv": ["cv_object", None],
         "held_out": [StrOptions({"auto", "kfold", "xrm"})],
@@ -135,7 +169,8 @@ class MATClassifier(HeldOutNetClassifier):
         *,
         cv=None,
         temperature=0.1,
-        shift_strength=1.0,
+        shift_strength="auto",
+        selection_fraction=0.5,
         calibrate=True,
         held_out_estimator=None,
         held_out="auto",
@@ -152,6 +187,7 @@ class MATClassifier(HeldOutNetClassifier):
         self.cv = cv
         self.temperature = temperature
         self.shift_strength = shift_strength
+        self.selection_fraction = selection_fraction
         self.calibrate = calibrate
         self.held_out_estimator = held_out_estimator
         self.held_out = held_out
@@ -167,25 +203,60 @@ class MATClassifier(HeldOutNetClassifier):
     def _held_out_epochs(self):
         return self.held_out_epochs
 
-    def _training_extras(self, y_encoded, sample_weight, groups, held_out_proba):
+    def _selection_grid(self):
+        if isinstance(self.shift_strength, str):
+            return "shift_strength", AUTO_SHIFT_STRENGTHS
+        if isinstance(self.shift_strength, Real):
+            return None
+        values = np.asarray(self.shift_strength, dtype=object).ravel()
+        try:
+            strengths = values.astype(float)
+        except (TypeError, ValueError):
+            strengths = None
+        if (
+            strengths is None
+            or values.size == 0
+            or np.ndim(self.shift_strength) != 1
+            or any(isinstance(v, (bool, np.bool_, str)) for v in values)
+            or not np.all(np.isfinite(strengths))
+            or np.any(strengths < 0)
+        ):
+            raise ValueError(
+                "shift_strength must be a float >= 0, 'auto', or a non-empty 1-D "
+                f"list of floats >= 0 to choose among; got {self.shift_strength!r}."
+            )
+        return "shift_strength", tuple(strengths.tolist())
+
+    def _selection_fraction(self):
+        return self.selection_fraction
+
+    def _training_extras(
+        self, y_encoded, sample_weight, groups, held_out_proba, shift_strength=None
+    ):
+        if shift_strength is None:
+            shift_strength = self.shift_strength
         shift, calibration = logit_shift(
             held_out_proba,
             y_encoded,
             temperature=self.temperature,
-            shift_strength=self.shift_strength,
+            shift_strength=shift_strength,
             calibrate=self.calibrate,
             sample_weight=sample_weight,
         )
         largest = np.abs(shift).max()
         if largest > np.finfo(np.float32).max / 2:
             raise ValueError(
-                f"shift_strength={self.shift_strength} makes logit shifts as large "
+                f"shift_strength={shift_strength} makes logit shifts as large "
                 f"as {largest:.3g}, beyond float32; use a smaller shift_strength "
                 "(the paper's is 1)."
             )
         shift = shift.astype(np.float32)
         return TrainingExtras(
-            logit_shift=shift if self.shift_strength != 0 else None,
+            logit_shift=shift if shift_strength != 0 else None,
             sample_weight=sample_weight,
-            attributes=dict(calibration_matrix_=calibration, logit_shift_=shift),
+            attributes=dict(
+                calibration_matrix_=calibration,
+                logit_shift_=shift,
+                shift_strength_=float(shift_strength),
+            ),
         )

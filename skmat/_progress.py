@@ -204,6 +204,7 @@ class PhaseClock:
         self.times = {
             "validation": 0.0,
             "held_out": 0.0,
+            "selection": 0.0,
             "training_extras": 0.0,
             "final": 0.0,
             "total": 0.0,

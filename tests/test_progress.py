@@ -129,7 +129,7 @@ def test_phase_times_add_up_to_the_fit(make):
     clf.fit(X, Y)
     wall = time.perf_counter() - start
     times = clf.fit_times_
-    phases = ["validation", "held_out", "training_extras", "final"]
+    phases = ["validation", "held_out", "selection", "training_extras", "final"]
     assert all(times[phase] >= 0 for phase in phases)
     assert sum(times[phase] for phase in phases) == pytest.approx(times["total"])
     # the clock starts after fit's parameter validation: a few ms outside it
