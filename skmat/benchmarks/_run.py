@@ -8,6 +8,7 @@ import sys
 import time
 from collections import Counter
 from datetime import date
+from numbers import Real
 
 import numpy as np
 import sklearn
@@ -175,7 +176,8 @@ def run_task(task, seed, n_threads=1, methods=None):
     chosen["ERM"] = dict(estimator=erm, fit_time=erm_time, param=None, valid_wga=None)
 
     # MAT and JTT share the 5-fold held-out phase; MAT (XRM) has its own. MAT at
-    # its defaults is the candidate of its default held-out strategy and strength.
+    # its defaults is the candidate of its default held-out strategy and strength
+    # when that strength is one value; otherwise (a choice) a fit of its own below.
     defaults = MATClassifier(net).get_params()
     if defaults["held_out"] == "auto":  # a net, cv unset: XRM's twins
         defaults["held_out"] = "xrm"
@@ -197,7 +199,9 @@ def run_task(task, seed, n_threads=1, methods=None):
         recall = held_out_recall(first.held_out_proba_, y, groups)
         candidates = [dict(c, held_out=recall) for c in candidates]
         chosen[method] = _choose(candidates, X_valid, y_valid, inferred)
-        if held_out == defaults["held_out"]:
+        if held_out == defaults["held_out"] and isinstance(
+            defaults["shift_strength"], Real
+        ):
             (default,) = [
                 c for c in candidates if c["param"] == defaults["shift_strength"]
             ]
