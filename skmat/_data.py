@@ -376,10 +376,24 @@ def take_fit_params(params, rows, n_samples):
     return taken
 
 
+def detached(X):
+    """``X`` with its tensors (and a dict's) detached from autograd's graph: skmat
+    trains nets on X, never through it."""
+    if torch.is_tensor(X):
+        return X.detach() if X.requires_grad else X
+    if isinstance(X, Mapping) and any(
+        torch.is_tensor(value) and value.requires_grad for value in X.values()
+    ):
+        values = {key: detached(value) for key, value in X.items()}
+        return SliceDict(**values) if isinstance(X, SliceDict) else values
+    return X
+
+
 def is_integer_table(X):
-    """Whether a 2-D table holds integers or booleans only (token ids, counts)."""
+    """Whether a 2-D table holds integers or booleans only (token ids, counts);
+    pandas' nullable dtypes (``Int64``, ``boolean``) count by their kind."""
     if hasattr(X, "dtypes") and hasattr(X, "columns"):
-        return all(np.dtype(dtype).kind in "iub" for dtype in X.dtypes)
+        return all(getattr(dtype, "kind", "O") in "iub" for dtype in X.dtypes)
     if torch.is_tensor(X):
         return not (X.is_floating_point() or X.is_complex())
     dtype = getattr(X, "dtype", None)

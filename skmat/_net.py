@@ -319,6 +319,22 @@ def net_logits(net, inputs):
     return output.numpy()
 
 
+def module_floating_dtype(net):
+    """The torch dtype of the floating parameters (else buffers) of ``net``'s
+    module, initialized on a copy; None when it has none (or fails to build: the
+    probe says why)."""
+    probe = clone(net)
+    with forked_torch_rng(probe.device):
+        try:
+            module = probe.initialize().module_
+        except Exception:
+            return None
+    for tensor in [*module.parameters(), *module.buffers()]:
+        if tensor.is_floating_point():
+            return tensor.dtype
+    return None
+
+
 def probe_net(net, inputs, n_classes, param_name):
     """An initialized copy of ``net`` that has run on two rows of ``inputs`` (so
     lazy modules have their parameters); raise a clear error when its module does
