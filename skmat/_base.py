@@ -66,6 +66,7 @@ from ._data import (
     detached,
     input_kind,
     is_integer_table,
+    non_numeric_columns,
 )
 from ._early_stopping import EARLY_STOPPING, VALID_SCORE_KEY, add_early_stopping
 from ._held_out import choose_strategy, misclassified_by_any
@@ -326,10 +327,21 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                         f"was fitted on integers of dtype {np.dtype(dtype)} (token "
                         "ids?); pass integers."
                     )
-            if y is None:
-                X = validate_data(self, X, reset=reset, dtype=dtype)
-            else:
-                X, y = validate_data(self, X, y, reset=reset, dtype=dtype)
+            try:
+                if y is None:
+                    X = validate_data(self, X, reset=reset, dtype=dtype)
+                else:
+                    X, y = validate_data(self, X, y, reset=reset, dtype=dtype)
+            except (ValueError, TypeError) as exc:
+                columns = non_numeric_columns(X)
+                if not columns:
+                    raise
+                raise ValueError(
+                    f"X has columns that do not hold numbers: {columns}, and "
+                    f"they do not convert to numbers ({type(exc).__name__}: {exc}). "
+                    "Encode them first, e.g. with OrdinalEncoder or OneHotEncoder "
+                    "in a ColumnTransformer before this estimator in a Pipeline."
+                ) from exc
             if not X.flags.writeable:
                 # e.g. a view of a pandas frame: torch warns on read-only arrays
                 X = X.copy()

@@ -253,6 +253,11 @@ def _check_finite(value, name):
 
 def _as_array(value, name):
     if torch.is_tensor(value):
+        if value.device.type == "meta":
+            raise ValueError(
+                f"{name} is a tensor on the meta device, which holds no values; pass "
+                "a tensor with data (on the CPU or an accelerator)."
+            )
         return value
     array = np.asarray(value)
     if array.dtype == object:
@@ -387,6 +392,18 @@ def detached(X):
         values = {key: detached(value) for key, value in X.items()}
         return SliceDict(**values) if isinstance(X, SliceDict) else values
     return X
+
+
+def non_numeric_columns(X):
+    """The columns of a DataFrame that hold neither numbers nor booleans (strings,
+    categories, dates), as ``{name: dtype name}``; empty for other inputs."""
+    if not (hasattr(X, "dtypes") and hasattr(X, "columns")):
+        return {}
+    return {
+        column: str(dtype)
+        for column, dtype in zip(X.columns, X.dtypes)
+        if getattr(dtype, "kind", "O") not in "biuf"
+    }
 
 
 def is_integer_table(X):

@@ -59,6 +59,16 @@ class DoubleLinear(Linear):
         self.double()
 
 
+class DictOutput(Linear):
+    def forward(self, X):
+        return {"logits": self.linear(X)}
+
+
+class ListOutput(Linear):
+    def forward(self, X):
+        return [self.linear(X), X.sum(1)]
+
+
 class Failing(Linear):
     def forward(self, X):
         raise RuntimeError("this module always fails")
@@ -397,6 +407,45 @@ CASES = [
         {},
         "ok",
     ),
+    # --- issue 25: a sample of the generated round (benchmarks/bad_inputs_round3.py) -
+    ("x-boolean-frame", mat, dict(X="frame-boolean"), "ok"),
+    ("x-string-frame-of-numbers", mat, dict(X="frame-string"), "ok"),
+    (
+        "x-category-frame-of-words",
+        mat,
+        dict(X="frame-category-words"),
+        (ValueError, "columns that do not hold numbers.*'f0': 'category'.*Encode"),
+    ),
+    (
+        "x-datetime-column",
+        mat,
+        dict(X="frame-datetime"),
+        (ValueError, "columns that do not hold numbers: \\{'t': 'datetime64"),
+    ),
+    (
+        "x-meta-tensor",
+        mat,
+        dict(X="meta-tensor"),
+        (ValueError, "X is a tensor on the meta device"),
+    ),
+    ("x-non-contiguous-tensor", mat, dict(X="non-contiguous-tensor"), "ok"),
+    ("x-float16-tensor", mat, dict(X="float16-tensor"), "ok"),
+    ("x-fortran-order", mat, dict(X=np.asfortranarray(X)), "ok"),
+    ("x-list-of-lists", lambda: mat(held_out="xrm"), dict(X=X.tolist()), "ok"),
+    (
+        "module-returns-dict",
+        lambda: mat(estimator=net(module=DictOutput)),
+        {},
+        (ValueError, "returns a dict; its forward must return one tensor"),
+    ),
+    (
+        "module-returns-list",
+        lambda: mat(estimator=net(module=ListOutput), held_out="xrm"),
+        {},
+        (ValueError, "returns a list.*or a tuple whose first element"),
+    ),
+    ("y-categorical", mat, dict(y="categorical-y"), "ok"),
+    ("weight-list", mat, dict(sample_weight=[1.0, 2.0] * 30), "ok"),
     # --- extreme settings -----------------------------------------------------------
     ("no-epochs", lambda: mat(estimator=net(max_epochs=0)), {}, "ok"),
     ("batch-of-one", lambda: mat(estimator=net(batch_size=1, max_epochs=1)), {}, "ok"),
@@ -477,6 +526,24 @@ CASES = [
 ]
 
 
+_MORE = {
+    "frame-boolean": lambda pd: pd.DataFrame(X > 0).astype("boolean"),
+    "frame-string": lambda pd: pd.DataFrame(X.round(3)).astype("string"),
+    "frame-category-words": lambda pd: pd.DataFrame(
+        np.where(X > 0, "hi", "lo"), columns=[f"f{i}" for i in range(5)]
+    ).astype("category"),
+    "frame-datetime": lambda pd: pd.DataFrame(
+        {"t": pd.date_range("2020", periods=60), "x": X[:, 0]}
+    ),
+    "meta-tensor": lambda pd: torch.empty(60, 5, device="meta"),
+    "non-contiguous-tensor": lambda pd: torch.tensor(X.T.copy()).T,
+    "float16-tensor": lambda pd: torch.tensor(X, dtype=torch.float16),
+    "categorical-y": lambda pd: pd.Categorical(
+        np.array(["b", "a"])[Y], categories=["b", "a"]
+    ),
+}
+
+
 def _data(X_arg):
     if isinstance(X_arg, str) and X_arg == "dataframe":
         pd = pytest.importorskip("pandas")
@@ -491,6 +558,9 @@ def _data(X_arg):
         frame = _data("Float64-frame")
         frame.iloc[3, 1] = None
         return frame
+    if isinstance(X_arg, str) and X_arg in _MORE:
+        pd = pytest.importorskip("pandas")
+        return _MORE[X_arg](pd)
     if isinstance(X_arg, str) and X_arg == "read-only":
         frozen = X.copy()
         frozen.flags.writeable = False
@@ -506,7 +576,7 @@ def _data(X_arg):
 def test_each_case_is_right_or_a_clear_error(make, fit_params, expected):
     fit_params = dict(fit_params)
     X_fit = _data(fit_params.pop("X", X))
-    y_fit = fit_params.pop("y", Y)
+    y_fit = _data(fit_params.pop("y", Y))
     estimator = make()
     if expected == "ok":
         estimator.fit(X_fit, y_fit, **fit_params)
