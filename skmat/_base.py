@@ -246,7 +246,8 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         X : array-like, tensor, dict of them, or Dataset
             The training inputs, in any form a skorch net takes: a 2-D table
             (array or DataFrame, validated as scikit-learn validates it; floating
-            values become float32), an array or tensor of any other shape per
+            values take the dtype of the module's parameters, float32 unless they
+            are float64 or float16), an array or tensor of any other shape per
             example (images, token ids: kept as they are, so give floating values
             the module's dtype), a dict of them (each key a
             keyword argument of the module's ``forward``; ``skorch.helper.SliceDict``
