@@ -47,7 +47,7 @@ from sklearn.utils.validation import (
 
 from ._compat import (
     HasMethods,
-    Interval,
+    StrictInterval,
     StrOptions,
     check_sample_weight,
     fit_context,
@@ -63,8 +63,10 @@ from ._data import (
     NetInput,
     RowDataset,
     check_net_input,
+    detached,
     input_kind,
     is_integer_table,
+    non_numeric_columns,
 )
 from ._early_stopping import EARLY_STOPPING, VALID_SCORE_KEY, add_early_stopping
 from ._held_out import choose_strategy, misclassified_by_any
@@ -74,6 +76,7 @@ from ._net import (
     divergence,
     is_net,
     make_shifted_net,
+    module_floating_dtype,
     net_logits,
     probe_net,
     without_callback,
@@ -84,6 +87,14 @@ from ._random import draw_seed, forked_torch_rng
 from ._selection import choose_value
 from ._shift import logits_to_log_proba
 from .exceptions import DegenerateHeldOutWarning
+
+#: The numpy dtype a floating table takes for a module whose parameters have the
+#: torch dtype (float32 for every other module).
+_TABLE_DTYPES = {
+    torch.float64: np.float64,
+    torch.float32: np.float32,
+    torch.float16: np.float16,
+}
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
 
@@ -149,8 +160,8 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         "held_out": [StrOptions({"kfold", "xrm"})],
         "fold_training": [StrOptions({"auto", "batched", "sequential"})],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "validation_fraction": [StrictInterval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [StrictInterval(Integral, 1, None, closed="left"), None],
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -246,7 +257,8 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         X : array-like, tensor, dict of them, or Dataset
             The training inputs, in any form a skorch net takes: a 2-D table
             (array or DataFrame, validated as scikit-learn validates it; floating
-            values become float32), an array or tensor of any other shape per
+            values take the dtype of the module's parameters, float32 unless they
+            are float64 or float16), an array or tensor of any other shape per
             example (images, token ids: kept as they are, so give floating values
             the module's dtype), a dict of them (each key a
             keyword argument of the module's ``forward``; ``skorch.helper.SliceDict``
@@ -296,6 +308,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
     def _check_X(self, X, y=None, *, reset):
         """Validate ``X`` (and ``y``) as :meth:`fit` (``reset``) or prediction takes
         them; return a :class:`~skmat._data.NetInput` (and y)."""
+        X = detached(X)  # the nets train on X, never through it
         kind = input_kind(X)
         if not reset:
             check_is_fitted(self)
@@ -315,23 +328,36 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 kind = ARRAY
         if kind == TABLE:
             if reset:
-                dtype = None if is_integer_table(X) else np.float32
+                # float64 stays float64 until the module's dtype is known (fit casts
+                # floating tables to it, float32 for most modules)
+                dtype = None if is_integer_table(X) else [np.float32, np.float64]
             else:
                 dtype = self._input_spec_.dtype
-                if dtype != np.float32 and not is_integer_table(X):
+                if np.dtype(dtype).kind in "iub" and not is_integer_table(X):
                     raise ValueError(
                         f"X holds non-integer values, but this {type(self).__name__} "
                         f"was fitted on integers of dtype {np.dtype(dtype)} (token "
                         "ids?); pass integers."
                     )
-            if y is None:
-                X = validate_data(self, X, reset=reset, dtype=dtype)
-            else:
-                X, y = validate_data(self, X, y, reset=reset, dtype=dtype)
+            try:
+                if y is None:
+                    X = validate_data(self, X, reset=reset, dtype=dtype)
+                else:
+                    X, y = validate_data(self, X, y, reset=reset, dtype=dtype)
+            except (ValueError, TypeError) as exc:
+                columns = non_numeric_columns(X)
+                if not columns:
+                    raise
+                raise ValueError(
+                    f"X has columns that do not hold numbers: {columns}, and "
+                    f"they do not convert to numbers ({type(exc).__name__}: {exc}). "
+                    "Encode them first, e.g. with OrdinalEncoder or OneHotEncoder "
+                    "in a ColumnTransformer before this estimator in a Pipeline."
+                ) from exc
             if not X.flags.writeable:
                 # e.g. a view of a pandas frame: torch warns on read-only arrays
                 X = X.copy()
-            if dtype is not None and X.dtype != dtype:
+            if not reset and X.dtype != dtype:
                 X = X.astype(dtype)
             inputs = NetInput(X, TABLE)
         else:
@@ -664,20 +690,38 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         )
 
     def _probe_estimator(self, net, inputs, n_classes):
-        """Check the final net on two rows of ``inputs``; an integer table that its
-        module does not take (a linear layer on integer features) becomes float32.
-        Return the probe (an initialized net) and the inputs as the nets get them."""
-        try:
+        """Check the final net on two rows of ``inputs``; return the probe (an
+        initialized net) and the inputs as the nets get them.
+
+        A floating table takes the dtype of the module's parameters when they are
+        float64 or float16 (as skorch would feed it), else float32; an integer table
+        stays integer when the module takes it (token ids), else becomes floating
+        the same way (a linear layer on integer features)."""
+        if inputs.kind != TABLE:
             return probe_net(net, inputs, n_classes, "estimator"), inputs
-        except ValueError as error:
-            source = inputs.source
-            if inputs.kind != TABLE or source.dtype == np.float32:
-                raise
-            as_float = NetInput(source.astype(np.float32), TABLE)
+        source = inputs.source
+        module_dtype = module_floating_dtype(net)
+        floating = _TABLE_DTYPES.get(module_dtype, np.float32)
+        as_floating = inputs
+        if source.dtype != floating:
+            as_floating = NetInput(source.astype(floating), TABLE)
+        if not is_integer_table(source):
+            candidates = [as_floating]
+        else:
+            candidates = [inputs, as_floating]
+        error = None
+        for candidate in candidates:
             try:
-                return probe_net(net, as_float, n_classes, "estimator"), as_float
-            except ValueError:
-                raise error from None
+                return probe_net(net, candidate, n_classes, "estimator"), candidate
+            except ValueError as exc:
+                error = exc if error is None else error
+        if module_dtype is not None and module_dtype not in _TABLE_DTYPES:
+            raise ValueError(
+                f"{error} The module's parameters are {module_dtype}, which a table "
+                "(validated into a numpy array) cannot hold: cast X in the module's "
+                "forward, or give the module float32 or float64 parameters."
+            ) from error
+        raise error
 
     def _route(self, sample_weight, groups, fit_params):
         """Metadata for the splitter and a scikit-learn held-out estimator."""

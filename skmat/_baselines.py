@@ -13,7 +13,7 @@ from numbers import Real
 import numpy as np
 
 from ._base import HeldOutNetClassifier, TrainingExtras, inferred_group_ids
-from ._compat import Interval, StrOptions
+from ._compat import StrictInterval, StrOptions
 from ._docstrings import fill_docstring
 
 
@@ -92,7 +92,7 @@ class JTTClassifier(HeldOutNetClassifier):
 
     _parameter_constraints: dict = {
         **HeldOutNetClassifier._parameter_constraints,
-        "upweight": [Interval(Real, 1, None, closed="left")],
+        "upweight": [StrictInterval(Real, 1, None, closed="left")],
         "held_out": [StrOptions({"kfold", "xrm", "in_sample"})],
     }
 
@@ -284,7 +284,7 @@ class GroupDROClassifier(_GroupMethod):
 
     _parameter_constraints: dict = {
         **HeldOutNetClassifier._parameter_constraints,
-        "eta": [Interval(Real, 0, None, closed="neither")],
+        "eta": [StrictInterval(Real, 0, None, closed="neither")],
     }
 
     def __init__(

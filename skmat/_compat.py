@@ -43,11 +43,15 @@ from sklearn.utils.validation import _check_sample_weight
 
 class StrictInterval(Interval):
     """An :class:`Interval` that a boolean does not satisfy (scikit-learn's takes
-    ``True`` as 1): for the sizes and fractions of the data generators, where a
-    boolean is always a mistake."""
+    ``True`` as 1): for counts, sizes, fractions and strengths (the data generators'
+    and the estimators', e.g. ``held_out_epochs``), where a boolean is always a
+    mistake."""
 
     def is_satisfied_by(self, val):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+    def __str__(self):
+        return f"{super().__str__()} (not a bool)"
 
 
 #: Layers whose state training changes besides their parameters (running

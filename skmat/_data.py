@@ -253,6 +253,11 @@ def _check_finite(value, name):
 
 def _as_array(value, name):
     if torch.is_tensor(value):
+        if value.device.type == "meta":
+            raise ValueError(
+                f"{name} is a tensor on the meta device, which holds no values; pass "
+                "a tensor with data (on the CPU or an accelerator)."
+            )
         return value
     array = np.asarray(value)
     if array.dtype == object:
@@ -376,10 +381,36 @@ def take_fit_params(params, rows, n_samples):
     return taken
 
 
+def detached(X):
+    """``X`` with its tensors (and a dict's) detached from autograd's graph: skmat
+    trains nets on X, never through it."""
+    if torch.is_tensor(X):
+        return X.detach() if X.requires_grad else X
+    if isinstance(X, Mapping) and any(
+        torch.is_tensor(value) and value.requires_grad for value in X.values()
+    ):
+        values = {key: detached(value) for key, value in X.items()}
+        return SliceDict(**values) if isinstance(X, SliceDict) else values
+    return X
+
+
+def non_numeric_columns(X):
+    """The columns of a DataFrame that hold neither numbers nor booleans (strings,
+    categories, dates), as ``{name: dtype name}``; empty for other inputs."""
+    if not (hasattr(X, "dtypes") and hasattr(X, "columns")):
+        return {}
+    return {
+        column: str(dtype)
+        for column, dtype in zip(X.columns, X.dtypes)
+        if getattr(dtype, "kind", "O") not in "biuf"
+    }
+
+
 def is_integer_table(X):
-    """Whether a 2-D table holds integers or booleans only (token ids, counts)."""
+    """Whether a 2-D table holds integers or booleans only (token ids, counts);
+    pandas' nullable dtypes (``Int64``, ``boolean``) count by their kind."""
     if hasattr(X, "dtypes") and hasattr(X, "columns"):
-        return all(np.dtype(dtype).kind in "iub" for dtype in X.dtypes)
+        return all(getattr(dtype, "kind", "O") in "iub" for dtype in X.dtypes)
     if torch.is_tensor(X):
         return not (X.is_floating_point() or X.is_complex())
     dtype = getattr(X, "dtype", None)

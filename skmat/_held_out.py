@@ -392,6 +392,9 @@ def choose_strategy(
         X=inputs.source if inputs.kind == TABLE else None,
         split_params=routed.splitter.split,
         seed=draw_seed(rng) if isinstance(cv, Integral) else None,
+        alternative="use held_out='xrm' (XRM's twins need no folds)"
+        if trains_nets
+        else None,
     )
     batched, reason = False, "a scikit-learn held_out_estimator"
     if trains_nets:

@@ -24,7 +24,38 @@ from ._stacked import (
 )
 
 
-def make_splits(cv, y, *, n_samples, X=None, split_params=None, seed=None, cover=False):
+def _too_many_folds(cv, smallest, alternative):
+    """What to do when an int ``cv`` asks for more stratified folds than the rarest
+    class (of ``smallest`` members) has examples."""
+    options = [alternative] if alternative else []
+    options.append("give that class more examples")
+    if smallest >= 2:
+        options.insert(0, f"use cv={smallest} (the most folds that work)")
+        problem = f"the rarest class has only {smallest} members"
+    else:
+        problem = (
+            "the rarest class has only 1 member, and k-fold needs at least 2 of "
+            "every class (cv is at least 2)"
+        )
+    advice = (
+        options[-1]
+        if len(options) == 1
+        else (", ".join(options[:-1]) + f" or {options[-1]}")
+    )
+    return f"cv asks for {cv} stratified folds, but {problem}: {advice}."
+
+
+def make_splits(
+    cv,
+    y,
+    *,
+    n_samples,
+    X=None,
+    split_params=None,
+    seed=None,
+    cover=False,
+    alternative=None,
+):
     """The folds of a held-out phase, computed once so every fold model sees the
     same ones, and checked.
 
@@ -43,6 +74,9 @@ def make_splits(cv, y, *, n_samples, X=None, split_params=None, seed=None, cover
     seed : int, default=None
     cover : bool, default=False
         Also require every example to be in some training fold.
+    alternative : str, default=None
+        What else to try when an int ``cv`` asks for more folds than a class has
+        members (e.g. ``held_out='xrm'``), for the error message.
 
     Returns
     -------
@@ -53,10 +87,7 @@ def make_splits(cv, y, *, n_samples, X=None, split_params=None, seed=None, cover
     if isinstance(cv, Integral):
         smallest = np.bincount(np.unique(y, return_inverse=True)[1]).min()
         if cv > smallest:
-            raise ValueError(
-                f"cv asks for {cv} stratified folds, but the rarest class has only "
-                f"{smallest} members; use cv <= {smallest}."
-            )
+            raise ValueError(_too_many_folds(cv, smallest, alternative))
         cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     else:
         cv = check_cv(cv, y, classifier=True)
@@ -82,6 +113,12 @@ def make_splits(cv, y, *, n_samples, X=None, split_params=None, seed=None, cover
     for fold, (train, test) in enumerate(splits):
         if len(train) == 0:
             raise ValueError(f"cv gives fold {fold} an empty training set.")
+        if len(test) == 0:
+            raise ValueError(
+                f"cv gives fold {fold} an empty test set: its model would hold out "
+                "no example. Every fold must hold out at least one example; drop "
+                "that fold or use a splitter such as KFold."
+            )
         if np.intersect1d(train, test).size:
             raise ValueError(
                 f"cv gives fold {fold} a model trained on examples it holds out; each "

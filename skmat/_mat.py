@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._base import HeldOutNetClassifier, TrainingExtras
-from ._compat import Interval, RealNotInt, StrOptions
+from ._compat import Interval, RealNotInt, StrictInterval, StrOptions
 from ._docstrings import fill_docstring
 from ._shift import logit_shift
 
@@ -146,18 +146,18 @@ class MATClassifier(HeldOutNetClassifier):
 
     _parameter_constraints: dict = {
         **HeldOutNetClassifier._parameter_constraints,
-        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "temperature": [StrictInterval(Real, 0, None, closed="neither")],
         "shift_strength": [
-            Interval(Real, 0, None, closed="left"),
+            StrictInterval(Real, 0, None, closed="left"),
             StrOptions({"auto"}),
             "array-like",
         ],
-        "selection_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "selection_fraction": [StrictInterval(Real, 0, 1, closed="neither")],
         "calibrate": ["boolean"],
         "cv": ["cv_object", None],
         "held_out": [StrOptions({"auto", "kfold", "xrm"})],
         "held_out_epochs": [
-            Interval(Integral, 1, None, closed="left"),
+            StrictInterval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
             None,
         ],

@@ -319,22 +319,49 @@ def net_logits(net, inputs):
     return output.numpy()
 
 
+def module_floating_dtype(net):
+    """The torch dtype of the floating parameters (else buffers) of ``net``'s
+    module, initialized on a copy; None when it has none (or fails to build: the
+    probe says why)."""
+    probe = clone(net)
+    with forked_torch_rng(probe.device):
+        try:
+            module = probe.initialize().module_
+        except Exception:
+            return None
+    for tensor in [*module.parameters(), *module.buffers()]:
+        if tensor.is_floating_point():
+            return tensor.dtype
+    return None
+
+
 def probe_net(net, inputs, n_classes, param_name):
     """An initialized copy of ``net`` that has run on two rows of ``inputs`` (so
     lazy modules have their parameters); raise a clear error when its module does
     not take the input or does not return one value (or, for ``NLLLoss``, one
     probability) per class."""
     probe = clone(net)
+    rows = RowDataset(inputs.take([0, 1][: len(inputs)]))
     with forked_torch_rng(probe.device):
         try:
-            output = probe.initialize().forward(
-                RowDataset(inputs.take([0, 1][: len(inputs)]))
-            )
+            first = next(iter(probe.initialize().forward_iter(rows, training=False)))
+            returned = None
+            if not torch.is_tensor(first) and not isinstance(first, tuple):
+                returned = type(first).__name__
+            else:
+                output = probe.forward(rows)
         except Exception as exc:  # the module's own error, re-raised with context
             raise ValueError(
                 f"The module of {param_name} fails on {inputs.describe()}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+    if returned is not None:
+        raise ValueError(
+            f"The module of {param_name} returns a {returned}; its forward must "
+            "return one tensor of shape (n_examples, n_classes) (logits, or "
+            "probabilities for NLLLoss), or a tuple whose first element is that "
+            "tensor (skorch's convention for extra outputs)."
+        )
     if isinstance(output, tuple):
         output = output[0]
     n_rows = min(2, len(inputs))

@@ -51,6 +51,24 @@ class TupleOutput(Linear):
         return self.linear(X), X.sum(1)
 
 
+class DoubleLinear(Linear):
+    """A module whose parameters are float64."""
+
+    def __init__(self, n_features_in, n_classes):
+        super().__init__(n_features_in, n_classes)
+        self.double()
+
+
+class DictOutput(Linear):
+    def forward(self, X):
+        return {"logits": self.linear(X)}
+
+
+class ListOutput(Linear):
+    def forward(self, X):
+        return [self.linear(X), X.sum(1)]
+
+
 class Failing(Linear):
     def forward(self, X):
         raise RuntimeError("this module always fails")
@@ -64,6 +82,12 @@ def mat(**params):
 def _folds_with_overlap():
     splits = list(KFold(3).split(X))
     return [(np.r_[train, test[:2]], test) for train, test in splits]
+
+
+def _folds_one_empty():
+    """Two folds, and a third that holds out nothing (its model trains on all)."""
+    halves = np.arange(30), np.arange(30, 60)
+    return [(halves[1], halves[0]), (halves[0], halves[1]), (np.arange(60), [])]
 
 
 def _generator():
@@ -255,7 +279,12 @@ CASES = [
     ),
     # --- parameters -----------------------------------------------------------------
     ("cv-1", lambda: mat(cv=1), {}, (InvalidParameterError, "'cv' parameter")),
-    ("cv-too-many", lambda: mat(cv=40), {}, (ValueError, "cv asks for 40 stratified")),
+    (
+        "cv-too-many",
+        lambda: mat(cv=40),
+        {},
+        (ValueError, "cv asks for 40 stratified.*use cv=30 \\(the most folds"),
+    ),
     (
         "cv-not-a-partition",
         lambda: mat(cv=ShuffleSplit(3, random_state=0)),
@@ -325,6 +354,98 @@ CASES = [
         {},
         (ValueError, "held_out='xrm'.*LogisticRegression"),
     ),
+    # --- issue 25: the third round of bad and unusual input --------------------------
+    (
+        "cv-3-with-a-class-of-one",
+        mat,
+        dict(y=np.r_[2, Y[1:]]),
+        (ValueError, "only 1 member.*use held_out='xrm'.*more examples"),
+    ),
+    ("cv-2-with-a-class-of-two", lambda: mat(cv=2), dict(y=np.r_[2, 2, Y[2:]]), "ok"),
+    ("x-tensor-requires-grad", mat, dict(X="tensor-requires-grad"), "ok"),
+    (
+        "x-tensor-requires-grad-xrm",
+        lambda: mat(held_out="xrm"),
+        dict(X="tensor-requires-grad"),
+        "ok",
+    ),
+    ("x-nullable-float-frame", mat, dict(X="Float64-frame"), "ok"),
+    ("x-nullable-int-frame", mat, dict(X="Int64-frame"), "ok"),
+    (
+        "x-nullable-frame-with-na",
+        mat,
+        dict(X="Float64-frame-with-NA"),
+        (ValueError, "Input X contains NaN"),
+    ),
+    (
+        "held-out-epochs-bool",
+        lambda: mat(held_out_epochs=True),
+        {},
+        (InvalidParameterError, "'held_out_epochs'.*not a bool.*Got True"),
+    ),
+    (
+        "cv-with-an-empty-test-fold",
+        lambda: mat(cv=_folds_one_empty(), estimator=net(batch_size=-1)),
+        {},
+        (ValueError, "cv gives fold 2 an empty test set"),
+    ),
+    (
+        "float64-module-instance",
+        lambda: mat(estimator=net(module=torch.nn.Linear(5, 2).double())),
+        dict(X=X.astype(np.float64)),
+        "ok",
+    ),
+    (
+        "float64-module-class",
+        lambda: mat(estimator=net(module=DoubleLinear)),
+        dict(X=X.astype(np.float64)),
+        "ok",
+    ),
+    (
+        "float64-module-on-float32",
+        lambda: mat(estimator=net(module=DoubleLinear), held_out="xrm"),
+        {},
+        "ok",
+    ),
+    # --- issue 25: a sample of the generated round (benchmarks/bad_inputs_round3.py) -
+    ("x-boolean-frame", mat, dict(X="frame-boolean"), "ok"),
+    ("x-string-frame-of-numbers", mat, dict(X="frame-string"), "ok"),
+    (
+        "x-category-frame-of-words",
+        mat,
+        dict(X="frame-category-words"),
+        (ValueError, "columns that do not hold numbers.*'f0': 'category'.*Encode"),
+    ),
+    (
+        "x-datetime-column",
+        mat,
+        dict(X="frame-datetime"),
+        (ValueError, "columns that do not hold numbers: \\{'t': 'datetime64"),
+    ),
+    (
+        "x-meta-tensor",
+        mat,
+        dict(X="meta-tensor"),
+        (ValueError, "X is a tensor on the meta device"),
+    ),
+    ("x-non-contiguous-tensor", mat, dict(X="non-contiguous-tensor"), "ok"),
+    ("x-float16-tensor", mat, dict(X="float16-tensor"), "ok"),
+    ("x-fortran-order", mat, dict(X=np.asfortranarray(X)), "ok"),
+    ("x-list-of-lists", lambda: mat(held_out="xrm"), dict(X=X.tolist()), "ok"),
+    (
+        "module-returns-dict",
+        lambda: mat(estimator=net(module=DictOutput)),
+        {},
+        (ValueError, "returns a dict; its forward must return one tensor"),
+    ),
+    (
+        "module-returns-list",
+        lambda: mat(estimator=net(module=ListOutput), held_out="xrm"),
+        {},
+        (ValueError, "returns a list.*or a tuple whose first element"),
+    ),
+    ("y-categorical", mat, dict(y="categorical-y"), "ok"),
+    ("weight-list", mat, dict(sample_weight=[1.0, 2.0] * 30), "ok"),
     # --- extreme settings -----------------------------------------------------------
     ("no-epochs", lambda: mat(estimator=net(max_epochs=0)), {}, "ok"),
     ("batch-of-one", lambda: mat(estimator=net(batch_size=1, max_epochs=1)), {}, "ok"),
@@ -405,10 +526,41 @@ CASES = [
 ]
 
 
+_MORE = {
+    "frame-boolean": lambda pd: pd.DataFrame(X > 0).astype("boolean"),
+    "frame-string": lambda pd: pd.DataFrame(X.round(3)).astype("string"),
+    "frame-category-words": lambda pd: pd.DataFrame(
+        np.where(X > 0, "hi", "lo"), columns=[f"f{i}" for i in range(5)]
+    ).astype("category"),
+    "frame-datetime": lambda pd: pd.DataFrame(
+        {"t": pd.date_range("2020", periods=60), "x": X[:, 0]}
+    ),
+    "meta-tensor": lambda pd: torch.empty(60, 5, device="meta"),
+    "non-contiguous-tensor": lambda pd: torch.tensor(X.T.copy()).T,
+    "float16-tensor": lambda pd: torch.tensor(X, dtype=torch.float16),
+    "categorical-y": lambda pd: pd.Categorical(
+        np.array(["b", "a"])[Y], categories=["b", "a"]
+    ),
+}
+
+
 def _data(X_arg):
     if isinstance(X_arg, str) and X_arg == "dataframe":
         pd = pytest.importorskip("pandas")
         return pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    if isinstance(X_arg, str) and X_arg == "tensor-requires-grad":
+        return torch.tensor(X, requires_grad=True)
+    if isinstance(X_arg, str) and X_arg.endswith("-frame"):
+        pd = pytest.importorskip("pandas")
+        values = X if X_arg.startswith("Float") else np.round(X * 10).astype(int)
+        return pd.DataFrame(values).astype(X_arg.split("-")[0])
+    if isinstance(X_arg, str) and X_arg == "Float64-frame-with-NA":
+        frame = _data("Float64-frame")
+        frame.iloc[3, 1] = None
+        return frame
+    if isinstance(X_arg, str) and X_arg in _MORE:
+        pd = pytest.importorskip("pandas")
+        return _MORE[X_arg](pd)
     if isinstance(X_arg, str) and X_arg == "read-only":
         frozen = X.copy()
         frozen.flags.writeable = False
@@ -424,7 +576,7 @@ def _data(X_arg):
 def test_each_case_is_right_or_a_clear_error(make, fit_params, expected):
     fit_params = dict(fit_params)
     X_fit = _data(fit_params.pop("X", X))
-    y_fit = fit_params.pop("y", Y)
+    y_fit = _data(fit_params.pop("y", Y))
     estimator = make()
     if expected == "ok":
         estimator.fit(X_fit, y_fit, **fit_params)
@@ -610,3 +762,44 @@ def test_determinism_and_persistence(make, tmp_path):
         restored.estimator_.partial_fit(X, Y)  # the fitted net trains on
     unfitted = clone(first)
     assert not hasattr(unfitted, "estimator_")
+
+
+# --- tables follow the module's floating dtype ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "module_dtype, table_dtype",
+    [
+        (torch.float64, np.float64),
+        (torch.float64, np.float32),
+        (torch.float32, np.float64),
+        (torch.float64, np.int64),
+    ],
+    ids=["f64-module-f64-table", "f64-module-f32", "f32-module-f64", "f64-module-int"],
+)
+@pytest.mark.parametrize("held_out", ["kfold", "xrm"])
+def test_tables_take_the_dtype_of_the_modules_parameters(
+    module_dtype, table_dtype, held_out
+):
+    """A float64 module gets float64 tables (as plain skorch feeds them), a float32
+    module float32 ones (the common checks need that), in every net and at
+    prediction; integer tables that the module does not take become floating the
+    same way."""
+    seen = set()
+
+    class Recording(Linear):
+        def __init__(self, n_features_in, n_classes):
+            super().__init__(n_features_in, n_classes)
+            self.to(module_dtype)
+
+        def forward(self, X):
+            seen.add(X.dtype)
+            return super().forward(X)
+
+    X_fit = (X * 10).astype(table_dtype)
+    clf = mat(estimator=net(module=Recording), held_out=held_out).fit(X_fit, Y)
+    # (an integer table is first tried as it is: token ids stay integers)
+    assert seen - {torch.int64} == {module_dtype}
+    seen.clear()
+    assert clf.predict_proba(X_fit.astype(np.float64)).dtype == np.float64
+    assert seen == {module_dtype}
