@@ -572,7 +572,8 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
 
         def fit_plain(rows):
             extras = TrainingExtras(sample_weight=weights(rows)).row_extras()
-            return fit(clone(net), rows, extras, "plain net grouping the validation")
+            phase = f"plain net grouping the validation examples (choosing {name})"
+            return fit(clone(net), rows, extras, phase)
 
         def predict(model, rows):
             with forked_torch_rng(model.device):

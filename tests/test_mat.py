@@ -219,7 +219,10 @@ def test_skorch_internal_validation_split_and_callbacks(data):
         callbacks=[EarlyStopping(patience=3)],
         max_epochs=50,
     )
-    clf = mat(estimator=net).fit(X, y, sample_weight=np.linspace(0.5, 1.5, len(y)))
+    # the shift (its held-out nets make no mistake here, so "auto" would choose
+    # plain training, whose validation loss keeps falling for 50 epochs)
+    clf = mat(estimator=net, shift_strength=1.0)
+    clf.fit(X, y, sample_weight=np.linspace(0.5, 1.5, len(y)))
     history = clf.estimator_.history
     assert "valid_loss" in history[-1] and np.isfinite(history[-1, "valid_loss"])
     assert len(history) < 50  # early stopping ran on the weighted validation loss
@@ -486,8 +489,10 @@ def test_verbose_levels(data):
     X, y = data
     for verbose, fold_training, expected_lines in [
         (0, "auto", 0),
-        (1, "sequential", 7),
-        (1, "batched", 4),
+        # + 4 lines of the choice of shift_strength: a score per candidate, the
+        # choice and its time
+        (1, "sequential", 11),
+        (1, "batched", 8),
     ]:
         out = io.StringIO()
         with redirect_stdout(out):
@@ -496,6 +501,9 @@ def test_verbose_levels(data):
         assert len(lines) == expected_lines, lines
     assert lines[0] == (
         "[MATClassifier] held-out folds trained together as one batched model"
+    )
+    assert any(
+        re.match(r"\[MATClassifier\] chose shift_strength=[01]$", x) for x in lines
     )
     out = io.StringIO()
     with redirect_stdout(out):

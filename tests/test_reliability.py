@@ -142,9 +142,21 @@ CASES = [
     ),
     (
         "final-net-diverges",
-        lambda: mat(estimator=net(lr=1e30)),
+        lambda: mat(estimator=net(lr=1e30), shift_strength=1.0),
         dict(X=X * 1e10, held_out_proba=np.tile([0.3, 0.7], (60, 1))),
         (ValueError, "final net diverged.*shift_strength, and scale X"),
+    ),
+    (
+        # shift_strength="auto": the first net to train is a plain copy that
+        # groups the validation examples of the choice
+        "net-of-the-choice-diverges",
+        lambda: mat(estimator=net(lr=1e30)),
+        dict(X=X * 1e10, held_out_proba=np.tile([0.3, 0.7], (60, 1))),
+        (
+            ValueError,
+            "plain net grouping the validation examples \\(choosing shift_strength\\) "
+            "diverged.*shift_strength, and scale X",
+        ),
     ),
     (
         "cv-trains-on-its-test-rows",
