@@ -45,17 +45,20 @@ class MATClassifier(HeldOutNetClassifier):
     shift_strength : float, array-like of floats or "auto", default="auto"
         ``lambda >= 0``: 1 is the paper's method, 0 is plain ERM with the same net.
         Several values (or ``"auto"``, which means ``(0.0, 1.0)``) are chosen among
-        for the data, without group labels, as the paper chooses its
-        hyper-parameters (Section 4): a copy of the final net trains with each
-        value on the training set less a validation share
-        (``selection_fraction``), and the value whose net has the best worst-group
-        accuracy on the validation examples, grouped by label and by whether their
-        held-out prediction is wrong, wins (ties: the better mean over the groups,
-        then the value listed first). The final net then trains with it on the
-        whole training set. With 0 among the values, plain training is chosen
-        where the held-out mistakes single out no minority that MAT can help;
-        each value costs one more final fit on ``1 - selection_fraction`` of the
-        data (user guide, "Choosing the shift strength").
+        for the data, without group labels, in the spirit of the paper's model
+        selection on inferred groups (Section 4): a copy of the final net trains
+        with each value on the training set less a validation share
+        (``selection_fraction``); the validation examples are grouped by label and
+        by whether plain copies of the net, cross-fitted on the two halves of the
+        validation share, misclassify them; the value whose net has the best mean
+        accuracy over those groups wins (ties: the better worst group, then the
+        value listed first). The final net then trains with it on the whole
+        training set (the candidates train for the net's ``max_epochs``, without
+        ``early_stopping``, which applies to that last fit). With 0 among the
+        values, plain training is chosen where the shift does not pay on the
+        held-out share. Each value costs a final fit on ``1 - selection_fraction``
+        of the data, the grouping two plain fits on half the share (user guide,
+        "Choosing the shift strength").
     selection_fraction : float, default=0.5
         The share of the training set that scores the candidate values of
         ``shift_strength`` when there are several; in ``(0, 1)``.
