@@ -42,7 +42,7 @@ class MATClassifier(HeldOutNetClassifier):
     {estimator}
     temperature : float, default=0.1
         Temperature ``tau`` applied to the held-out predictions, ``> 0``.
-    shift_strength : float, array-like of floats or "auto", default="auto"
+    shift_strength : float, array-like of floats or "auto", default=1.0
         ``lambda >= 0``: 1 is the paper's method, 0 is plain ERM with the same net.
         Several values (or ``"auto"``, which means ``(0.0, 1.0)``) are chosen among
         for the data, without group labels, in the spirit of the paper's model
@@ -172,7 +172,7 @@ class MATClassifier(HeldOutNetClassifier):
         *,
         cv=None,
         temperature=0.1,
-        shift_strength="auto",
+        shift_strength=1.0,
         selection_fraction=0.5,
         calibrate=True,
         held_out_estimator=None,

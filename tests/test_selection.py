@@ -63,12 +63,10 @@ def test_score_is_mean_then_worst_group_and_ties_go_to_the_first():
     assert best_candidate([(0.5, 0.7), (0.5, 0.8)]) == 1
 
 
-def test_auto_is_the_default_and_chooses_mat_where_mistakes_are_the_minority(
-    figure1,
-):
+def test_auto_chooses_mat_where_mistakes_are_the_minority(figure1):
     X, y, groups = figure1
-    clf = MATClassifier(figure1_net(), random_state=0).fit(X, y)
-    assert clf.get_params()["shift_strength"] == "auto"
+    clf = MATClassifier(figure1_net(), shift_strength="auto", random_state=0)
+    clf.fit(X, y)
     results = clf.selection_results_
     assert_array_equal(results["shift_strength"], [0.0, 1.0])
     assert clf.shift_strength_ == 1.0
@@ -135,16 +133,17 @@ def test_bad_fractions_are_parameter_errors(value):
 def test_sample_weight_reaches_the_candidates_and_their_scores(figure1):
     X, y, _ = figure1
     net = figure1_net(max_epochs=20)
-    plain = MATClassifier(net, random_state=0).fit(X, y)
+    plain = MATClassifier(net, shift_strength="auto", random_state=0).fit(X, y)
     # a constant weight changes nothing: losses and scores are weighted means
-    doubled = MATClassifier(net, random_state=0).fit(
+    doubled = MATClassifier(net, shift_strength="auto", random_state=0).fit(
         X, y, sample_weight=2 * np.ones(200)
     )
     for key, value in plain.selection_results_.items():
         assert_allclose(doubled.selection_results_[key], value, atol=1e-6)
     # nonuniform weights reach the candidates' losses and the scores
     weight = np.random.RandomState(0).uniform(0.1, 3, 200)
-    weighted = MATClassifier(net, random_state=0).fit(X, y, sample_weight=weight)
+    weighted = MATClassifier(net, shift_strength="auto", random_state=0)
+    weighted.fit(X, y, sample_weight=weight)
     assert not np.allclose(
         weighted.selection_results_["mean_group_accuracy"],
         plain.selection_results_["mean_group_accuracy"],
@@ -160,7 +159,8 @@ def test_any_net_a_user_brings(held_out):
     images: the candidates are copies of the final net, whatever it is."""
     X, y = make_classification(120, 6, n_informative=4, random_state=0)
     mlp = small_net(MLP, max_epochs=4)
-    clf = MATClassifier(mlp, held_out=held_out, random_state=0).fit(X, y)
+    clf = MATClassifier(mlp, held_out=held_out, shift_strength="auto", random_state=0)
+    clf.fit(X, y)
     assert clf.shift_strength_ in (0.0, 1.0)
 
     class LazyBatchNormMLP(torch.nn.Module):
@@ -177,7 +177,8 @@ def test_any_net_a_user_brings(held_out):
             return self.layers(X)
 
     lazy = small_net(LazyBatchNormMLP, max_epochs=4)
-    clf = MATClassifier(lazy, held_out=held_out, random_state=0).fit(X, y)
+    clf = MATClassifier(lazy, held_out=held_out, shift_strength="auto")
+    clf.set_params(random_state=0).fit(X, y)
     assert clf.predict(X).shape == (120,)
 
     class CNN(torch.nn.Module):
@@ -198,7 +199,9 @@ def test_any_net_a_user_brings(held_out):
     images = rng.rand(120, 1, 6, 6).astype(np.float32)
     images[y == 1, :, :3] += 0.5
     noisy = np.where(rng.rand(120) < 0.15, 1 - y, y)  # mistakes to find
-    clf = MATClassifier(small_net(CNN, max_epochs=15), held_out=held_out)
+    clf = MATClassifier(
+        small_net(CNN, max_epochs=15), held_out=held_out, shift_strength="auto"
+    )
     clf.set_params(random_state=0).fit(images, noisy)
     assert set(clf.predict(images)) <= {0, 1}
 
@@ -218,7 +221,8 @@ def test_grid_search_over_fixed_strengths_still_works(figure1):
 
 def test_an_interrupted_selection_leaves_the_estimator_as_it_was(figure1):
     X, y, _ = figure1
-    clf = MATClassifier(figure1_net(max_epochs=5), random_state=0).fit(X, y)
+    clf = MATClassifier(figure1_net(max_epochs=5), shift_strength="auto")
+    clf.set_params(random_state=0).fit(X, y)
     before = dict(vars(clf))
 
     class Boom(Exception):
@@ -239,3 +243,12 @@ def test_an_interrupted_selection_leaves_the_estimator_as_it_was(figure1):
     del clf._final_fit
     assert set(vars(clf)) == set(before)
     assert_allclose(clf.logit_shift_, before["logit_shift_"])
+
+
+def test_verbose_reports_each_candidate_and_the_choice(figure1, capsys):
+    X, y, _ = figure1
+    clf = MATClassifier(figure1_net(max_epochs=5), shift_strength="auto", verbose=1)
+    clf.set_params(random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert sum("on average over the inferred groups" in line for line in lines) == 2
+    assert f"[MATClassifier] chose shift_strength={clf.shift_strength_:g}" in lines
