@@ -150,7 +150,7 @@ CASES = [
         # shift_strength="auto": the first net to train is a plain copy that
         # groups the validation examples of the choice
         "net-of-the-choice-diverges",
-        lambda: mat(estimator=net(lr=1e30)),
+        lambda: mat(estimator=net(lr=1e30), shift_strength="auto"),
         dict(X=X * 1e10, held_out_proba=np.tile([0.3, 0.7], (60, 1))),
         (
             ValueError,
