@@ -41,7 +41,7 @@ from skorch import NeuralNetClassifier
 
 from skmat import InMemoryDataLoader
 from skmat._data import RowDataset, check_net_input
-from skmat._held_out import KFold
+from skmat._held_out import HeldOutSpec, fit_held_out
 from skmat._net import make_shifted_net
 
 
@@ -105,8 +105,9 @@ def erm(net, X, y, splits):
 
 
 def held_out(net, X, y, splits, batched):
-    strategy = KFold(net, splits, is_net=True, batched=batched)
-    return strategy.fit(check_net_input(X), y, n_classes=2).proba
+    engine = "stacked" if batched else "one_by_one"
+    spec = HeldOutSpec("kfold", engine, None, net, splits=splits)
+    return fit_held_out(spec, check_net_input(X), y, n_classes=2).proba
 
 
 def sequential(net, X, y, splits):

@@ -69,7 +69,13 @@ from ._data import (
     non_numeric_columns,
 )
 from ._early_stopping import EARLY_STOPPING, VALID_SCORE_KEY, add_early_stopping
-from ._held_out import choose_strategy, misclassified_by_any
+from ._held_out import (
+    HeldOutStrategy,
+    fit_held_out,
+    held_out_epochs,
+    misclassified_by_any,
+    resolve_held_out,
+)
 from ._interrupt import raise_if_interrupted, watch_interrupts
 from ._net import (
     TrainingDiverged,
@@ -445,38 +451,22 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             fitted.update(
                 held_out_estimators_=[],
                 held_out_estimators_samples_=[],
-                held_out_strategy_="",
+                held_out_strategy_=HeldOutStrategy("given"),
             )
         elif self._needs_held_out(groups):
-            strategy, description = choose_strategy(
-                self,
-                self._held_out_template(),
-                inputs,
-                y_encoded,
-                held_out=self._held_out_kind(),
-                cv=self._folds(),
-                routed=routed,
-                rng=rng,
-                make_net=make_net,
-                probe=probe,
-                log=self._log,
+            spec = self._held_out_spec(
+                final_net, probe, inputs, y_encoded, routed, rng, make_net
             )
             result = self._held_out_phase(
-                progress,
-                strategy,
-                description,
-                inputs,
-                y_encoded,
-                n_classes,
-                sample_weight,
+                progress, spec, inputs, y_encoded, n_classes, sample_weight
             )
             proba, held_out_times = result.proba, result.fit_times
             fitted.update(
                 held_out_estimators_=result.estimators,
                 held_out_estimators_samples_=result.samples,
-                held_out_strategy_=description,
+                held_out_strategy_=spec.strategy,
             )
-            self._log(f"held-out phase ({description}): {clock.lap('held_out'):.2f}s")
+            self._log(f"held-out phase ({spec.strategy}): {clock.lap('held_out'):.2f}s")
         clock.lap("held_out")
         if proba is not None:
             self._warn_if_degenerate(proba, y_encoded, classes, held_out_proba)
@@ -639,19 +629,62 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             stacklevel=5,
         )
 
-    def _held_out_phase(
-        self, progress, strategy, description, inputs, y_encoded, n_classes, weights
-    ):
-        """Run ``strategy`` under its ``progress`` bar (a :class:`FitProgress`);
+    def _held_out_spec(self, final_net, probe, inputs, y, routed, rng, make_net):
+        """The estimator's held-out parameters resolved into a
+        :class:`~skmat._held_out.HeldOutSpec`: the model to copy (the final net
+        with ``held_out_epochs``, or ``held_out_estimator``), probed once."""
+        template = self._held_out_template()
+        kind, cv = self._held_out_kind(), self._folds()
+        if is_net(template) and self.held_out_estimator is None:
+            epochs = held_out_epochs(self._held_out_epochs(), final_net.max_epochs)
+            model = clone(final_net).set_params(max_epochs=epochs)
+        elif is_net(template):
+            model = make_shifted_net(
+                template, param_name="held_out_estimator", **make_net
+            )
+            probe = probe_net(
+                model, inputs, make_net["n_classes"], "held_out_estimator"
+            )
+        elif kind == "xrm":
+            raise ValueError(
+                "held_out='xrm' trains twin nets; held_out_estimator must be a "
+                f"skorch net or a torch module, not {type(template).__name__}."
+            )
+        else:
+            model, probe = clone(template), None
+        draws = kind == "xrm" or (kind == "kfold" and isinstance(cv, Integral))
+        spec = resolve_held_out(
+            model,
+            inputs,
+            y,
+            kind=kind,
+            cv=cv,
+            fold_training=self.fold_training,
+            n_jobs=self.n_jobs,
+            seed=draw_seed(rng) if draws else None,
+            split_params=routed.splitter.split,
+            fit_params={} if is_net(template) else routed.held_out_estimator.fit,
+            probe=probe,
+        )
+        if kind == "xrm":
+            self._log(f"held-out twins: {spec.strategy}")
+        elif kind == "kfold" and spec.engine == "stacked":
+            self._log("held-out folds trained together as one batched model")
+        elif kind == "kfold" and probe is not None:
+            self._log(f"held-out folds trained one by one: {spec.reason}")
+        return spec
+
+    def _held_out_phase(self, progress, spec, inputs, y_encoded, n_classes, weights):
+        """Run ``spec`` under its ``progress`` bar (a :class:`FitProgress`);
         return its :class:`~skmat._held_out.HeldOutResult`."""
         with progress.phase(
-            f"held-out phase ({description.split(':')[0]})",
-            strategy.total_epochs,
+            f"held-out phase ({spec.strategy.label})",
+            spec.total_epochs,
             epoch_lines=self._epoch_line if self.verbose >= 2 else None,
         ) as phase:
             try:
-                result = strategy.fit(
-                    inputs, y_encoded, n_classes, weights, phase=phase
+                result = fit_held_out(
+                    spec, inputs, y_encoded, n_classes, weights, phase=phase
                 )
             except TrainingDiverged as exc:
                 raise TrainingDiverged(self._divergence_advice(str(exc), inputs))

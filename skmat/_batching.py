@@ -1,23 +1,26 @@
-"""Can the held-out nets of a net train as one stacked model, and does it pay?
+"""Which engine trains the held-out nets: one by one with skorch, or as one stacked
+model (:mod:`skmat._stacked`), the accelerator that gives the same nets.
 
-:mod:`skmat._stacked` trains copies of a net as one batched model and reproduces
-their one-by-one skorch fits, up to float rounding, when the net allows it: no
-BatchNorm, Dropout or other buffers or randomness in the module, an element-wise
-optimizer, no callbacks or ``train_split``, a plain loader and criterion, a forward
-that ``torch.func.vmap`` can run. :func:`batching_obstacle` says why not, if so;
-:func:`auto_batching_obstacle` adds the cost rule of ``fold_training="auto"``.
+The stacked engine reproduces the one-by-one fits, up to float rounding, of a net
+whose public settings say it runs nothing but skorch's own loop as
+``NeuralNetClassifier`` defines it: that class itself (no subclass overrides), no
+callbacks or ``train_split``, a plain loader, criterion and element-wise optimizer,
+and a module without layers that keep state or draw random masks, whose forward
+``torch.func.vmap`` can run. :func:`batching_obstacle` says why not, if so;
+:func:`choose_engine` adds the cost rule of ``fold_training="auto"``.
 """
 
 from numbers import Integral
 
 import torch
 from sklearn.base import clone
-from skorch import NeuralNet, NeuralNetClassifier
+from skorch import NeuralNetClassifier
 from torch.func import vmap
 from torch.utils.data import DataLoader
 
+from ._compat import DROPOUT_LAYERS, NORMALIZATION_LAYERS
 from ._loader import InMemoryDataLoader
-from ._net import LogitShiftMixin
+from ._net import LogitShiftMixin, n_parameters, shifted_net_class
 from ._random import forked_torch_rng
 from ._stacked import (
     functional_forward,
@@ -46,63 +49,39 @@ SUPPORTED_OPTIMIZERS = (
 SUPPORTED_LOADERS = (InMemoryDataLoader, DataLoader)
 _LOADER_PARAMS = {"shuffle", "batch_size", "drop_last", "pin_memory"}
 
-#: Methods of the net used by skorch's fit; the batched fit replaces them, so a net
-#: class that overrides one of them (beyond skmat's own LogitShiftMixin) cannot be
-#: batched.
-_FIT_METHODS = (
-    "fit",
-    "partial_fit",
-    "fit_loop",
-    "run_single_epoch",
-    "train_step",
-    "train_step_single",
-    "get_train_step_accumulator",
-    "get_loss",
-    "infer",
-    "get_dataset",
-    "get_split_datasets",
-    "get_iterator",
-    "check_data",
-    "initialize",
-    "initialize_module",
-    "initialize_criterion",
-    "initialize_optimizer",
-    "get_all_learnable_params",
-    "get_params_for_optimizer",
-    "_get_params_for_optimizer",
-    "_zero_grad_optimizer",
-    "_step_optimizer",
-    "notify",
-    "on_train_begin",
-    "on_train_end",
-    "on_epoch_begin",
-    "on_epoch_end",
-    "on_batch_begin",
-    "on_batch_end",
-    "on_grad_computed",
-)
-_OWN_CLASSES = (LogitShiftMixin, NeuralNetClassifier, NeuralNet)
+#: fold_training='auto' batches the held-out nets on the CPU only for modules up to
+#: this many parameters: benchmarks/bench_batched_folds.py measures that small heads
+#: train faster batched, while a 784-256-2 MLP (200k parameters) is compute-bound and
+#: gains nothing. On a GPU it always batches.
+AUTO_BATCH_MAX_CPU_PARAMETERS = 50_000
 
 
-def _defining_class(cls, name):
-    for klass in cls.__mro__:
-        if name in vars(klass):
-            return klass
-    return None
+def _name(value):
+    return getattr(value, "__name__", repr(value))
 
 
-def _static_obstacle(net):
-    """Obstacles visible in the net's parameters, without initializing it."""
-    overridden = [
-        name
-        for name in _FIT_METHODS
-        if _defining_class(type(net), name) not in (*_OWN_CLASSES, None)
-    ]
-    if overridden:
-        user_class = getattr(type(net), "_skmat_base_class", type(net))
+def _settings_obstacle(net):
+    """Obstacles in the net's class and parameters."""
+    if type(net) is not shifted_net_class(NeuralNetClassifier):
+        user = [
+            klass
+            for klass in type(net).__mro__
+            if issubclass(klass, NeuralNetClassifier)
+            and not issubclass(klass, LogitShiftMixin)
+            and klass is not NeuralNetClassifier
+        ] or [type(net)]
+        own = sorted(
+            {
+                name
+                for klass in user
+                for name, value in vars(klass).items()
+                if callable(value) and not name.startswith("__")
+            }
+        )
         return (
-            f"the net class {user_class.__name__} overrides {', '.join(overridden)}, "
-            "which the batched training does not run"
+            f"the net class {user[0].__name__} is a subclass of skorch's "
+            f"NeuralNetClassifier (it defines {', '.join(own) or 'no method'}), and "
+            "the batched training runs NeuralNetClassifier's own loop"
         )
     if net.callbacks not in (None, "disable") and len(net.callbacks) > 0:
         return "the net has callbacks, which the batched training does not run"
@@ -111,12 +90,12 @@ def _static_obstacle(net):
     if net.optimizer not in SUPPORTED_OPTIMIZERS:
         names = ", ".join(opt.__name__ for opt in SUPPORTED_OPTIMIZERS)
         return (
-            f"the optimizer {getattr(net.optimizer, '__name__', net.optimizer)!r} is "
-            f"not one whose stacked update equals k separate ones ({names})"
+            f"the optimizer {_name(net.optimizer)!r} is not one whose stacked update "
+            f"equals k separate ones ({names})"
         )
     if net.iterator_train not in SUPPORTED_LOADERS:
         return (
-            f"iterator_train {getattr(net.iterator_train, '__name__', '?')!r} is not "
+            f"iterator_train {_name(net.iterator_train)!r} is not "
             "skmat.InMemoryDataLoader or torch.utils.data.DataLoader"
         )
     loader_params = set(net.get_params_for("iterator_train")) - _LOADER_PARAMS
@@ -138,16 +117,16 @@ def _module_obstacle(net):
     if not isinstance(module, torch.nn.Module):
         return "module_ is not a torch.nn.Module"
     for name, sub in module.named_modules():
-        where = f" ({name})" if name else ""
-        if isinstance(sub, torch.nn.modules.batchnorm._NormBase):
+        where = f"{type(sub).__name__}" + (f" ({name})" if name else "")
+        if isinstance(sub, NORMALIZATION_LAYERS):
             return (
-                f"the module has a BatchNorm-like layer {type(sub).__name__}{where}, "
-                "whose running statistics training updates"
+                f"the module has a BatchNorm-like layer {where}, whose running "
+                "statistics training updates"
             )
-        if isinstance(sub, torch.nn.modules.dropout._DropoutNd) and sub.p > 0:
+        if isinstance(sub, DROPOUT_LAYERS) and sub.p > 0:
             return (
-                f"the module has {type(sub).__name__}{where}: its random masks would "
-                "not follow the one-by-one fits' RNG streams"
+                f"the module has {where}: its random masks would not follow the "
+                "one-by-one fits' RNG streams"
             )
     buffers = [name for name, _ in module.named_buffers()]
     if buffers:
@@ -186,11 +165,12 @@ def _forward_obstacle(net, inputs):
         x = torch.as_tensor(rows).to(device)
         x = torch.stack([x, x])
     try:
-        out = vmap(functional_forward(module))(params, x)
-        if not isinstance(out, torch.Tensor) or out.ndim != 3:
-            return "the module's forward does not return one (n, n_classes) tensor"
-        if out.requires_grad:
-            out.sum().backward()
+        with forked_torch_rng(net.device):
+            out = vmap(functional_forward(module))(params, x)
+            if not isinstance(out, torch.Tensor) or out.ndim != 3:
+                return "the module's forward does not return one (n, n_classes) tensor"
+            if out.requires_grad:
+                out.sum().backward()
     except Exception as exc:  # any failure means: train one by one
         message = str(exc).strip().split("\n")[0].split(". ")[0]
         return (
@@ -200,65 +180,71 @@ def _forward_obstacle(net, inputs):
     return None
 
 
-def batching_obstacle(net, inputs=None):
-    """Why the fold nets of ``net`` cannot be trained as one batched model, if so.
+def batching_obstacle(net, inputs=None, probe=None):
+    """Why the held-out nets of ``net`` cannot train as one stacked model, if so.
 
     Parameters
     ----------
     net : skorch NeuralNetClassifier
-        An unfitted shifted net, as :func:`skmat._net.make_shifted_net` returns; it is
-        not modified (a clone is initialized to inspect its module).
+        An unfitted shifted net (:func:`skmat._net.make_shifted_net`); not modified.
     inputs : NetInput, default=None
-        Training input. When given, a vmapped forward and backward of the module on
-        two rows checks that the module can be batched (no data-dependent control
-        flow, no random numbers in ``forward``); a lazy module first gets its
-        parameters from a forward pass on these rows.
+        Training input: when given, a vmapped forward and backward of the module on
+        two rows checks that ``forward`` can be batched.
+    probe : skorch NeuralNetClassifier, default=None
+        ``net`` initialized and run on ``inputs`` (:func:`skmat._net.probe_net`);
+        None initializes a clone (and runs it on two rows for a lazy module).
 
     Returns
     -------
     reason : str or None
-        ``None`` when :func:`skmat._stacked.train_stacked` reproduces the
-        one-by-one fits of ``net``; otherwise a short reason, e.g. the module has BatchNorm or
-        Dropout (or any buffer), the optimizer is not one of
-        :data:`SUPPORTED_OPTIMIZERS` (e.g. LBFGS), the net has callbacks or a
-        ``train_split``, the loader is not :class:`~skmat.InMemoryDataLoader` or
-        :class:`~torch.utils.data.DataLoader` (or has other parameters than
-        ``shuffle``, ``batch_size``, ``drop_last``, ``pin_memory``), the criterion
-        is not a plain ``CrossEntropyLoss`` / ``NLLLoss`` (class weights, other
-        reduction), the net class overrides a method of skorch's fit loop, or the
-        module's forward cannot be vmapped.
+        None when :func:`skmat._stacked.fit_stacked` reproduces the one-by-one fits
+        of ``net``; otherwise a short reason (BatchNorm, Dropout or any buffer in the
+        module, an optimizer not in :data:`SUPPORTED_OPTIMIZERS`, callbacks, a
+        ``train_split``, another loader or criterion, a subclass of
+        ``NeuralNetClassifier``, a forward that cannot be vmapped).
     """
-    reason = _static_obstacle(net)
+    reason = _settings_obstacle(net)
     if reason is not None:
         return reason
-    probe, _ = initialized_net(clone(net))
-    if has_lazy_parameters(probe.module_):
-        if inputs is None:
-            return "the module is lazy, and without an input it has no parameters yet"
-        with forked_torch_rng(probe.device), torch.no_grad():
-            probe.infer(inputs.head(2))
+    if probe is None:
+        probe, _ = initialized_net(clone(net))
+        if has_lazy_parameters(probe.module_):
+            if inputs is None:
+                return (
+                    "the module is lazy, and without an input it has no parameters yet"
+                )
+            with forked_torch_rng(probe.device), torch.no_grad():
+                probe.infer(inputs.head(2))
     reason = _module_obstacle(probe)
     if reason is not None or inputs is None:
         return reason
-    with forked_torch_rng(probe.device):
-        return _forward_obstacle(probe, inputs)
+    return _forward_obstacle(probe, inputs)
 
 
-#: fold_training='auto' batches the held-out nets on the CPU only for modules up to
-#: this many parameters: benchmarks/bench_batched_folds.py measures that small heads
-#: train faster batched, while a 784-256-2 MLP (200k parameters) is compute-bound and
-#: gains nothing. On a GPU it always batches.
-AUTO_BATCH_MAX_CPU_PARAMETERS = 50_000
+def choose_engine(net, inputs, fold_training, *, probe=None, cost_rule=True):
+    """The engine of the held-out nets of ``net`` under ``fold_training``:
+    ``("stacked", None)`` or ``("one_by_one", reason)``.
 
-
-def auto_batching_obstacle(net, n_parameters):
-    """Why ``fold_training="auto"`` trains a batchable net's folds one by one, if so:
-    on the CPU, batching pays only for small modules."""
-    if torch.device(net.device or "cpu").type == "cuda":
-        return None
-    if n_parameters > AUTO_BATCH_MAX_CPU_PARAMETERS:
-        return (
-            f"on the CPU, batching pays only for small modules (<= "
-            f"{AUTO_BATCH_MAX_CPU_PARAMETERS} parameters); this one has {n_parameters}"
+    ``fold_training="batched"`` raises a ValueError naming the obstacle; ``"auto"``
+    stacks when the net allows it and, with ``cost_rule``, when it pays: on the CPU
+    only for modules of at most :data:`AUTO_BATCH_MAX_CPU_PARAMETERS` parameters.
+    """
+    if fold_training == "sequential":
+        return "one_by_one", "fold_training='sequential'"
+    reason = batching_obstacle(net, inputs, probe)
+    if reason is None and fold_training == "auto" and cost_rule:
+        on_cpu = torch.device(net.device or "cpu").type != "cuda"
+        size = n_parameters((probe or initialized_net(clone(net))[0]).module_)
+        if on_cpu and size > AUTO_BATCH_MAX_CPU_PARAMETERS:
+            reason = (
+                f"on the CPU, batching pays only for small modules (<= "
+                f"{AUTO_BATCH_MAX_CPU_PARAMETERS} parameters); this one has {size}"
+            )
+    if reason is None:
+        return "stacked", None
+    if fold_training == "batched":
+        raise ValueError(
+            f"fold_training='batched' cannot train the held-out nets of this net as "
+            f"one batched model: {reason}. Use fold_training='auto' or 'sequential'."
         )
-    return None
+    return "one_by_one", reason

@@ -1,51 +1,40 @@
 """The held-out phase: for every training example, class probabilities from models
 that never trained on it (Bayat et al., ICLR 2025, Section 3 and Algorithm 1).
 
-Each strategy is a :class:`HeldOutStrategy` whose ``fit`` returns a
-:class:`HeldOutResult`: the held-out probabilities, the fitted models and the rows
-each one trained on. Estimators only choose a strategy (``held_out``, and
-:func:`batching_choice` for ``fold_training``) and assign what it returns.
+An estimator resolves its parameters once into a frozen :class:`HeldOutSpec`
+(:func:`resolve_held_out`: kind, engine, the model to copy, folds, seed);
+:func:`fit_held_out` runs it and returns a :class:`HeldOutResult`: the held-out
+probabilities, the fitted models and the rows each one trained on.
 
-========================  ====================================================
-strategy                  models
-========================  ====================================================
-``KFold`` (one by one)    one clone per fold, fitted with skorch (or any
-                          scikit-learn classifier), ``n_jobs`` at a time
-``KFold`` (batched)       the same fold nets, trained as one stacked model
-``XRMTwins``              XRM's two twins on halves, label flipping, stacked or
-                          two skorch nets in lockstep
-``InSample``              one model on everything (JTT as published); not
-                          held out
-========================  ====================================================
+=============  ============  ==================================================
+kind           engine        models
+=============  ============  ==================================================
+``kfold``      one_by_one    one clone per fold, fitted with skorch (or any
+                             scikit-learn classifier), ``n_jobs`` at a time
+``kfold``      stacked       the same fold nets, trained as one stacked model
+``xrm``        stacked       XRM's two twins on halves, label flipping, as one
+                             stacked model
+``xrm``        one_by_one    the same twins, two skorch fits in lockstep
+``in_sample``  one_by_one    one model on everything (JTT as published); not
+                             held out
+=============  ============  ==================================================
 """
 
-import time
-from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
 import torch
 from scipy.special import softmax
-from sklearn.base import clone
 from sklearn.utils import Bunch
 
-from ._batching import auto_batching_obstacle, batching_obstacle
+from ._batching import choose_engine
 from ._data import TABLE
-from ._kfold import fit_folds_batched, fit_folds_one_by_one, fit_one, make_splits
-from ._net import (
-    TrainingDiverged,
-    divergence,
-    is_net,
-    make_shifted_net,
-    n_parameters,
-    net_logits,
-    probe_net,
-    with_own_files,
-)
+from ._kfold import fit_folds_batched, fit_folds_one_by_one, make_splits
+from ._net import TrainingDiverged, divergence, net_logits
 from ._proba import check_finite, in_class_columns
-from ._progress import with_progress, without_progress
-from ._random import draw_seed, forked_torch_rng
+from ._random import forked_torch_rng
 from ._xrm import fit_xrm_twins
 
 
@@ -143,277 +132,203 @@ def held_out_epochs(epochs, max_epochs):
     return max(1, int(round(epochs * max_epochs)))
 
 
-def _epochs(estimator):
-    """The epochs a held-out model trains for (1 for a scikit-learn estimator)."""
-    return int(getattr(estimator, "max_epochs", 1))
+@dataclass(frozen=True)
+class HeldOutStrategy:
+    """What a fit's held-out phase ran (the estimators' ``held_out_strategy_``):
+    values from closed sets, and the reason apart.
 
-
-class HeldOutStrategy(metaclass=ABCMeta):
-    """One way to get held-out predictions; ``fit`` returns a HeldOutResult."""
-
-    @abstractmethod
-    def fit(self, inputs, y, n_classes, sample_weight=None, phase=None):
-        """Fit the held-out models on ``inputs`` and encoded labels ``y``; report
-        each epoch to ``phase`` (:class:`skmat._progress.Phase`)."""
-
-    @property
-    @abstractmethod
-    def total_epochs(self):
-        """The epochs of all held-out models together (the progress bar's total)."""
-
-
-class KFold(HeldOutStrategy):
-    """One model per fold, trained on the other folds, predicts its fold
-    (:func:`~sklearn.model_selection.cross_val_predict`).
-
-    Parameters
+    Attributes
     ----------
-    estimator : skorch net (shifted) or scikit-learn classifier
-    splits : list of (train, test)
-    is_net : bool
-    batched : bool
-        Train the fold nets as one stacked model.
-    n_jobs : int, default=None
-    params : dict, default=None
-        Fit parameters of a scikit-learn estimator (split with the rows).
+    kind : {"kfold", "xrm", "in_sample", "given"}
+        k-fold models, XRM's twins, one in-sample model, or ``held_out_proba``
+        passed to ``fit`` (no models).
+    engine : {"stacked", "one_by_one"} or None
+        The held-out nets trained as one stacked model, or one by one (skorch fits;
+        XRM's twins in lockstep; any scikit-learn model); None when none trained.
+    n_models : int
+    reason : str or None
+        Why the nets trained one by one, in words (for people to read).
     """
 
-    def __init__(self, estimator, splits, *, is_net, batched, n_jobs=None, params=None):
-        self.estimator = estimator
-        self.splits = splits
-        self.is_net = is_net
-        self.batched = batched
-        self.n_jobs = n_jobs
-        self.params = params
+    kind: str
+    engine: str = None
+    n_models: int = 0
+    reason: str = None
+
+    @property
+    def label(self):
+        """The strategy and engine in a few words (the progress bar's name)."""
+        if self.kind == "given":
+            return "held_out_proba given"
+        if self.kind == "in_sample":
+            return "in-sample"
+        if self.kind == "xrm":
+            return "XRM twins, " + (
+                "batched" if self.engine == "stacked" else "in lockstep"
+            )
+        return f"{self.n_models} folds, " + (
+            "batched" if self.engine == "stacked" else "one by one"
+        )
+
+    def __str__(self):
+        return self.label + (f": {self.reason}" if self.reason else "")
+
+
+@dataclass(frozen=True)
+class HeldOutSpec:
+    """A held-out phase as the estimator resolved its parameters: plain values that
+    :func:`fit_held_out` runs.
+
+    Attributes
+    ----------
+    kind : {"kfold", "xrm", "in_sample"}
+    engine : {"stacked", "one_by_one"}
+    reason : str or None
+        Why one by one.
+    model : skorch net or scikit-learn classifier
+        What every held-out model copies: an unfitted shifted net with its epochs
+        set, or an unfitted scikit-learn classifier.
+    splits : list of (train, test)
+        The folds (``kfold``); one split (everything, everything) for
+        ``in_sample``.
+    seed : int or None
+        XRM's halves, twin seeds and flips.
+    n_jobs : int or None
+        Models trained at a time (one by one).
+    fit_params : dict
+        Fit parameters of a scikit-learn model, for all rows.
+    """
+
+    kind: str
+    engine: str
+    reason: str
+    model: object
+    splits: list = field(default_factory=list)
+    seed: int = None
+    n_jobs: int = None
+    fit_params: dict = field(default_factory=dict)
+
+    @property
+    def trains_nets(self):
+        return hasattr(self.model, "initialize")
+
+    @property
+    def n_models(self):
+        return 2 if self.kind == "xrm" else len(self.splits)
 
     @property
     def total_epochs(self):
-        return len(self.splits) * _epochs(self.estimator)
+        """The epochs of all held-out models together (the progress bar's total)."""
+        return self.n_models * int(getattr(self.model, "max_epochs", 1))
 
-    def fit(self, inputs, y, n_classes, sample_weight=None, phase=None):
-        fit_times = None
-        if self.batched:
+    @property
+    def strategy(self):
+        return HeldOutStrategy(self.kind, self.engine, self.n_models, self.reason)
+
+
+def resolve_held_out(
+    model,
+    inputs,
+    y,
+    *,
+    kind,
+    cv,
+    fold_training,
+    n_jobs,
+    seed,
+    split_params,
+    fit_params,
+    probe,
+):
+    """The :class:`HeldOutSpec` of an estimator's parameters, resolved: the engine
+    (:func:`skmat._batching.choose_engine`) and the folds
+    (:func:`skmat._kfold.make_splits`).
+
+    ``model`` is what the held-out models copy (see :class:`HeldOutSpec`);
+    ``probe`` that net initialized and run on ``inputs`` (:func:`skmat._net.
+    probe_net`), None for a scikit-learn model; ``kind`` and ``cv`` are resolved
+    (no ``"auto"``, no None); ``seed`` seeds an int ``cv``'s folds or XRM.
+    """
+    trains_nets = probe is not None
+    engine, reason = "one_by_one", None if trains_nets else "a scikit-learn model"
+    if trains_nets and kind != "in_sample":
+        engine, reason = choose_engine(
+            model, inputs, fold_training, probe=probe, cost_rule=kind == "kfold"
+        )
+    everything = np.arange(len(inputs))
+    splits = [(everything, everything)] if kind == "in_sample" else []
+    if kind == "kfold":
+        splits = make_splits(
+            cv,
+            y,
+            n_samples=len(inputs),
+            X=inputs.source if inputs.kind == TABLE else None,
+            split_params=split_params,
+            seed=seed,
+            alternative="use held_out='xrm' (XRM's twins need no folds)"
+            if trains_nets
+            else None,
+        )
+    return HeldOutSpec(
+        kind=kind,
+        engine=engine,
+        reason=reason,
+        model=model,
+        splits=splits,
+        seed=seed if kind == "xrm" else None,
+        n_jobs=n_jobs,
+        fit_params={} if trains_nets else dict(fit_params),
+    )
+
+
+def fit_held_out(spec, inputs, y, n_classes, sample_weight=None, phase=None):
+    """Run the held-out phase of ``spec`` on ``inputs`` and encoded labels ``y``;
+    report each epoch to ``phase`` (:class:`skmat._progress.Phase`). Return a
+    :class:`HeldOutResult`."""
+    fit_times = None
+    if spec.kind == "xrm":
+        models, samples = fit_xrm_twins(
+            spec.model,
+            inputs,
+            y,
+            batched=spec.engine == "stacked",
+            sample_weight=sample_weight,
+            random_state=spec.seed,
+            phase=phase,
+        )
+        predicted, names = samples[::-1], ["XRM twin 1", "XRM twin 2"]
+    else:
+        samples = [train for train, _ in spec.splits]
+        predicted = [test for _, test in spec.splits]
+        if spec.engine == "stacked":
             models = fit_folds_batched(
-                self.estimator,
+                spec.model,
                 inputs,
                 y,
-                self.splits,
+                spec.splits,
                 sample_weight=sample_weight,
                 phase=phase,
             )
         else:
             models, fit_times = fit_folds_one_by_one(
-                self.estimator,
+                spec.model,
                 inputs,
                 y,
-                self.splits,
-                is_net=self.is_net,
-                n_jobs=self.n_jobs,
+                spec.splits,
+                is_net=spec.trains_nets,
+                n_jobs=spec.n_jobs,
                 phase=phase,
                 sample_weight=sample_weight,
-                params=self.params,
+                params=spec.fit_params,
             )
-        tests = [test for _, test in self.splits]
         names = [
             f"held-out fold net {k + 1} of {len(models)}" for k in range(len(models))
         ]
-        return HeldOutResult(
-            proba=_held_out_proba(models, inputs, tests, n_classes, names),
-            estimators=[store(model) for model in models],
-            samples=[train for train, _ in self.splits],
-            fit_times=fit_times,
-        )
-
-
-class XRMTwins(HeldOutStrategy):
-    """XRM's twins (:mod:`skmat._xrm`): each predicts the half it did not train on."""
-
-    def __init__(self, net, *, batched, random_state):
-        self.net = net
-        self.batched = batched
-        self.random_state = random_state
-
-    @property
-    def total_epochs(self):
-        return 2 * _epochs(self.net)
-
-    def fit(self, inputs, y, n_classes, sample_weight=None, phase=None):
-        on_epoch_end = None
-        if phase is not None:
-
-            def on_epoch_end(twin, epoch, loss):
-                phase.epoch_done(
-                    loss, model=twin if self.batched else None, epoch=epoch
-                )
-
-        twins, halves = fit_xrm_twins(
-            self.net,
-            inputs,
-            y,
-            batched=self.batched,
-            sample_weight=sample_weight,
-            random_state=self.random_state,
-            on_epoch_end=on_epoch_end,
-        )
-        return HeldOutResult(
-            proba=_held_out_proba(
-                twins, inputs, halves[::-1], n_classes, ["XRM twin 1", "XRM twin 2"]
-            ),
-            estimators=[store(twin) for twin in twins],
-            samples=halves,
-            fit_times=None,
-        )
-
-
-class InSample(HeldOutStrategy):
-    """One model trained on every example predicts them all (JTT's first model)."""
-
-    def __init__(self, estimator, *, is_net, params=None):
-        self.estimator = estimator
-        self.is_net = is_net
-        self.params = params
-
-    @property
-    def total_epochs(self):
-        return _epochs(self.estimator)
-
-    def fit(self, inputs, y, n_classes, sample_weight=None, phase=None):
-        everything = np.arange(len(inputs))
-        start = time.perf_counter()
-        estimator = clone(self.estimator)
-        if self.is_net:
-            estimator = with_own_files(estimator, "held_out_0")
-            if phase is not None:
-                estimator = with_progress(estimator, phase)
-        model = fit_one(
-            estimator,
-            inputs,
-            y,
-            everything,
-            is_net=self.is_net,
-            sample_weight=sample_weight,
-            params=self.params,
-        )
-        if self.is_net:
-            without_progress(model)
-        elif phase is not None:
-            phase.epoch_done()
-        return HeldOutResult(
-            proba=_held_out_proba(
-                [model], inputs, [everything], n_classes, ["in-sample net"]
-            ),
-            estimators=[store(model)],
-            samples=[everything],
-            fit_times=[time.perf_counter() - start],
-        )
-
-
-def batching_choice(net, inputs, fold_training, n_parameters, *, auto_pays=True):
-    """Whether the held-out nets of ``net`` train batched under ``fold_training``,
-    and why not when they do not: ``(batched, reason)``.
-
-    ``fold_training="batched"`` raises a ValueError naming the obstacle;
-    ``"auto"`` batches when the net allows it and (``auto_pays``) it pays
-    (:func:`skmat._batching.auto_batching_obstacle`).
-    """
-    if fold_training == "sequential":
-        return False, "fold_training='sequential'"
-    reason = batching_obstacle(net, inputs)
-    if reason is None and fold_training == "auto" and auto_pays:
-        reason = auto_batching_obstacle(net, n_parameters)
-    if reason is None:
-        return True, None
-    if fold_training == "batched":
-        raise ValueError(
-            f"fold_training='batched' cannot train the held-out nets of this net as "
-            f"one batched model: {reason}. Use fold_training='auto' or 'sequential'."
-        )
-    return False, reason
-
-
-def choose_strategy(
-    estimator,
-    template,
-    inputs,
-    y_encoded,
-    *,
-    held_out,
-    cv,
-    routed,
-    rng,
-    make_net,
-    probe,
-    log,
-):
-    """The :class:`HeldOutStrategy` that a :class:`~skmat._base.HeldOutNetClassifier`
-    calls for, and what it is, in words: ``(strategy, description)``.
-
-    ``held_out`` (``"kfold"``, ``"xrm"`` or ``"in_sample"``: ``"auto"`` resolved) and
-    ``cv`` (None resolved) are the estimator's, and its ``held_out_estimator``,
-    ``fold_training`` and ``n_jobs`` decide too; ``template`` is the model the
-    held-out phase copies
-    (``held_out_estimator``, or else ``estimator``). ``routed``: the metadata of the splitter and of a
-    scikit-learn held-out estimator; ``make_net``: the arguments of
-    :func:`~skmat._net.make_shifted_net`; ``probe``: the final net, probed on
-    ``inputs``; ``log``: what to say about the choice (``verbose``).
-    """
-    trains_nets = is_net(template)
-    net = None
-    if trains_nets:
-        net = make_shifted_net(template, param_name="held_out_estimator", **make_net)
-        if estimator.held_out_estimator is not None:  # not the final net's
-            probe = probe_net(net, inputs, make_net["n_classes"], "held_out_estimator")
-        else:
-            epochs = held_out_epochs(estimator._held_out_epochs(), net.max_epochs)
-            net.set_params(max_epochs=epochs)
-    if held_out == "xrm":
-        if not trains_nets:
-            raise ValueError(
-                "held_out='xrm' trains twin nets; held_out_estimator must be a "
-                f"skorch net or a torch module, not {type(template).__name__}."
-            )
-        batched, reason = batching_choice(
-            net, inputs, estimator.fold_training, None, auto_pays=False
-        )
-        description = "XRM twins, " + (
-            "batched" if batched else f"in lockstep: {reason}"
-        )
-        log(f"held-out twins: {description}")
-        strategy = XRMTwins(net, batched=batched, random_state=draw_seed(rng))
-        return strategy, description
-    sklearn_params = {} if trains_nets else routed.held_out_estimator.fit
-    if held_out == "in_sample":
-        model = net if trains_nets else clone(template)
-        return InSample(model, is_net=trains_nets, params=sklearn_params), "in-sample"
-    splits = make_splits(
-        cv,
-        y_encoded,
-        n_samples=len(inputs),
-        X=inputs.source if inputs.kind == TABLE else None,
-        split_params=routed.splitter.split,
-        seed=draw_seed(rng) if isinstance(cv, Integral) else None,
-        alternative="use held_out='xrm' (XRM's twins need no folds)"
-        if trains_nets
-        else None,
+        if spec.kind == "in_sample":
+            names = ["in-sample net"]
+    return HeldOutResult(
+        proba=_held_out_proba(models, inputs, predicted, n_classes, names),
+        estimators=[store(model) for model in models],
+        samples=samples,
+        fit_times=fit_times,
     )
-    batched, reason = False, "a scikit-learn held_out_estimator"
-    if trains_nets:
-        batched, reason = batching_choice(
-            net, inputs, estimator.fold_training, n_parameters(probe.module_)
-        )
-    if batched:
-        log("held-out folds trained together as one batched model")
-    elif trains_nets:
-        log(f"held-out folds trained one by one: {reason}")
-    description = f"{len(splits)} folds, " + (
-        "batched" if batched else f"one by one: {reason}"
-    )
-    strategy = KFold(
-        net if trains_nets else clone(template),
-        splits,
-        is_net=trains_nets,
-        batched=batched,
-        n_jobs=estimator.n_jobs,
-        params=sklearn_params,
-    )
-    return strategy, description

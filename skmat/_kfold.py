@@ -14,14 +14,7 @@ from ._data import WEIGHT_KEY, RowDataset, take_fit_params
 from ._interrupt import raise_if_interrupted
 from ._net import with_own_files
 from ._progress import with_progress, without_progress
-from ._stacked import (
-    RowSchedule,
-    StackedRows,
-    has_lazy_parameters,
-    initialized_net,
-    net_device,
-    train_stacked,
-)
+from ._stacked import fit_stacked
 
 
 def _too_many_folds(cv, smallest, alternative):
@@ -184,33 +177,21 @@ def fit_folds_one_by_one(
 
 
 def fit_folds_batched(net, inputs, y, splits, *, sample_weight=None, phase=None):
-    """Fit one clone of ``net`` per training fold, all together as one stacked model.
-
-    Gives the fold nets that ``fit_folds_one_by_one`` gives, up to float rounding
-    (see :mod:`skmat._stacked`); :func:`skmat._batching.batching_obstacle` must
-    return None for ``net``.
-
-    Returns
-    -------
-    nets : list of skorch NeuralNetClassifier
-        One fitted clone of ``net`` per split: trained weights in ``module_``, the
-        optimizer state in ``optimizer_`` and one history row per epoch with
-        ``train_loss`` (no ``dur``: the epochs of all folds run interleaved).
-    """
-    nets, schedules = [], []
-    for train, _ in splits:
-        fold, stream = initialized_net(clone(net))
-        schedule = RowSchedule(fold, stream, train, fold.max_epochs)
-        if has_lazy_parameters(fold.module_):
-            schedule.initialize_lazy(fold, inputs)
-        nets.append(fold)
-        schedules.append(schedule)
-    gather = StackedRows(inputs, y, sample_weight, net_device(nets[0]))
+    """Fit one clone of ``net`` per training fold, all together as one stacked model
+    (:func:`skmat._stacked.fit_stacked`): the fold nets that
+    :func:`fit_folds_one_by_one` gives, up to float rounding, each with one history
+    row per epoch (no ``dur``: the folds' epochs run interleaved)."""
     on_epoch_end = None
     if phase is not None:
 
         def on_epoch_end(model, epoch, loss):
             phase.epoch_done(loss, model=model, epoch=epoch)
 
-    train_stacked(nets, schedules, gather, on_epoch_end=on_epoch_end)
-    return nets
+    return fit_stacked(
+        [clone(net) for _ in splits],
+        [train for train, _ in splits],
+        inputs,
+        y,
+        sample_weight=sample_weight,
+        on_epoch_end=on_epoch_end,
+    )

@@ -1,158 +1,132 @@
-"""Several skorch nets trained one step each in turn, each exactly as its own ``fit``.
+"""Several skorch nets trained side by side, a step each in turn, each by its own
+``fit``.
 
 XRM's twins must step together (after every step each twin relabels the other's
-batch), which a skorch ``fit`` does not allow: it runs all epochs in one call. When
-the twins cannot train as one stacked model (:mod:`skmat._stacked`: BatchNorm,
-Dropout, callbacks, ...), :func:`train_lockstep` runs skorch's own fit loop for each
-net, interleaved step by step: the same callbacks (``on_train_begin``,
-``on_epoch_begin``, ``on_batch_begin``, ...), the same ``train_step``, the same
-history, the same internal validation split, and each net draws from its own torch
-random stream (:class:`skmat._random.TorchRNGStream`), so that its loader order and
-dropout masks are those of a solo fit.
+batch), which one skorch ``fit`` does not allow: it runs all its epochs in one call.
+:func:`train_lockstep` runs each net's own ``fit`` (skorch's loop, its callbacks,
+its ``train_split``, its checks) in a thread of its own, and each hands over to
+the others before every training step: only one net runs at a time, and each
+draws from its own torch random stream, so its loader order and dropout masks are
+those of a solo fit. The stacked engine (:mod:`skmat._stacked`) is the fast path of
+the same contract.
 """
 
-from skorch.dataset import get_len
+import queue
+import threading
 
-from ._interrupt import raise_if_interrupted
+from sklearn import config_context, get_config
 
-
-class _SoloRun:
-    """One net's fit loop, advanced one batch at a time."""
-
-    def __init__(self, net, stream, dataset, y, on_epoch_end=None):
-        self.on_epoch_end = on_epoch_end
-        self.net = net
-        self.stream = stream
-        self.dataset = dataset
-        self.y = y
-        self.epoch = 0
-        self.iterator = None
-        self.batch_count = 0
-        self.done = False
-
-    def begin(self):
-        net = self.net
-        with self.stream.active():
-            net.notify("on_train_begin", X=self.dataset, y=self.y)
-            train, valid = net.get_split_datasets(self.dataset, self.y)
-            self.epoch_kwargs = {"dataset_train": train, "dataset_valid": valid}
-            self.loader_train = net.get_iterator(train, training=True)
-            self.loader_valid = (
-                None if valid is None else net.get_iterator(valid, training=False)
-            )
-
-    def _end_epoch(self):
-        net = self.net
-        net.history.record("train_batch_count", self.batch_count)
-        net.run_single_epoch(
-            self.loader_valid,
-            training=False,
-            prefix="valid",
-            step_fn=net.validation_step,
-        )
-        net.notify("on_epoch_end", **self.epoch_kwargs)
-        if self.on_epoch_end is not None:
-            self.on_epoch_end(self.epoch, net.history[-1].get("train_loss"))
-        self.epoch += 1
-        self.iterator = None
-
-    def next_batch(self):
-        """The next training batch, ending and starting epochs on the way; None when
-        the net has trained all its epochs (or a callback stopped it)."""
-        net = self.net
-        with self.stream.active():
-            try:
-                while not self.done:
-                    if self.iterator is None:
-                        if self.epoch >= net.max_epochs:
-                            break
-                        net.notify("on_epoch_begin", **self.epoch_kwargs)
-                        self.iterator = iter(self.loader_train)
-                        self.batch_count = 0
-                    batch = next(self.iterator, None)
-                    if batch is not None:
-                        return batch
-                    self._end_epoch()
-            except KeyboardInterrupt:
-                # skorch's way for a callback (EarlyStopping) to end training; a
-                # Ctrl-C stops everything
-                raise_if_interrupted()
-            self._finish()
-        return None
-
-    def train(self, batch):
-        net = self.net
-        with self.stream.active():
-            try:
-                net.notify("on_batch_begin", batch=batch, training=True)
-                step = net.train_step(batch)
-                net.history.record_batch("train_loss", step["loss"].item())
-                net.history.record_batch("train_batch_size", get_len(batch[0]))
-                net.notify("on_batch_end", batch=batch, training=True, **step)
-                self.batch_count += 1
-            except KeyboardInterrupt:
-                raise_if_interrupted()
-                self._finish()
-
-    def _finish(self):
-        if not self.done:
-            self.done = True
-            self.net.notify("on_train_end", X=self.dataset, y=self.y)
+from ._random import get_torch_rng_state, set_torch_rng_state
 
 
-def train_lockstep(
-    nets, streams, datasets, labels, *, before_step=None, on_epoch_end=None
-):
-    """Train initialized skorch nets in lockstep, each as its own ``fit`` would.
+class _Stopped(Exception):
+    """Ends a parked net's fit when the whole training stops (an error, Ctrl-C)."""
 
-    At every step each net still training fetches its next batch (its loader,
-    ending and starting its epochs as its fit loop does); then ``before_step`` sees
-    all of them; then each net takes its training step on its batch.
+
+class _Lane:
+    """One net's ``fit``, in a thread that runs only while the conductor waits."""
+
+    def __init__(self, net, dataset, y):
+        self.net, self.dataset, self.y = net, dataset, y
+        self.inbox = queue.Queue()  # what the net says: its next batch, or the end
+        self.go = threading.Semaphore(0)
+        self.stopped = False
+        config = get_config()  # scikit-learn's config is per thread: carry it over
+        self.thread = threading.Thread(target=self._fit, args=(config,), daemon=True)
+
+    def _fit(self, config):
+        try:
+            self._wait()
+            with config_context(**config):
+                self.net.fit(self.dataset, self.y)
+            self.inbox.put(("done", None))
+        except _Stopped:
+            self.inbox.put(("done", None))
+        except BaseException as exc:  # handed to the conductor, which raises it
+            self.inbox.put(("error", exc))
+
+    def _wait(self):
+        self.go.acquire()
+        if self.stopped:
+            raise _Stopped
+
+    def park(self, batch):
+        """Called by the net's fit before each training step: hand over, then go
+        on with this net's own random stream."""
+        state = get_torch_rng_state(self.net.device)
+        self.inbox.put(("batch", batch))
+        self._wait()
+        set_torch_rng_state(state)
+
+    def advance(self):
+        """Let the net run up to its next training batch; that batch, or None when
+        its fit has ended (all epochs, or a callback such as EarlyStopping)."""
+        if self.thread.ident is None:  # first call: start its fit
+            self.thread.start()
+        self.go.release()
+        kind, value = self.inbox.get()
+        if kind == "error":
+            raise value
+        return value if kind == "batch" else None
+
+    def stop(self):
+        self.stopped = True
+        self.go.release()
+        self.thread.join()
+
+
+def _hand_over(net, lane):
+    """Make ``net`` park its fit before every training step: its own
+    ``on_batch_begin`` (the first that skorch's ``notify`` calls) hands over to
+    the conductor, whatever its callbacks."""
+    own = net.on_batch_begin
+
+    def on_batch_begin(_, batch=None, training=False, **kwargs):
+        own(net, batch=batch, training=training, **kwargs)
+        if training:
+            lane.park(batch)
+
+    net.on_batch_begin = on_batch_begin
+
+
+def train_lockstep(nets, datasets, labels, *, before_step=None):
+    """Fit unfitted skorch nets in lockstep, each as its own ``fit`` on its data.
+
+    At every step each net still training runs to its next batch (ending and
+    starting its epochs as its fit loop does); then ``before_step(active,
+    batches)`` sees the indices of those nets and their batches; then each takes
+    its training step, one after the other.
 
     Parameters
     ----------
     nets : list of skorch NeuralNet
-        Initialized nets (:func:`skmat._stacked.initialized_net`).
-    streams : list of TorchRNGStream
-        The random stream of each net (from its initialization).
+        Unfitted nets, each with its own ``random_state``.
     datasets : list of torch Dataset
-        The training data of each net (passed to its ``train_split`` as ``fit``
-        passes X).
+        The training data of each net (``fit``'s X).
     labels : list of array-like
-        The labels of each dataset, for the ``train_split`` (stratification).
+        The labels of each dataset (``fit``'s y, for its ``train_split``).
     before_step : callable, default=None
-        Called as ``before_step(active, batches)`` with the indices of the nets that
-        take a step and their batches (as their loaders yield them), before any of
-        them steps.
-    on_epoch_end : callable, default=None
-        Called as ``on_epoch_end(net_index, epoch, loss)`` after each epoch of each
-        net (0-based epoch, its mean training loss).
+
+    Returns
+    -------
+    nets : list
+        The fitted nets.
     """
-
-    def reporter(index):
-        if on_epoch_end is None:
-            return None
-        return lambda epoch, loss: on_epoch_end(index, epoch, loss)
-
-    runs = [
-        _SoloRun(net, stream, dataset, y, reporter(index))
-        for index, (net, stream, dataset, y) in enumerate(
-            zip(nets, streams, datasets, labels)
-        )
-    ]
-    for run in runs:
-        run.begin()
-    while True:
-        batches = {}
-        for index, run in enumerate(runs):
-            if not run.done:
-                batch = run.next_batch()
-                if batch is not None:
-                    batches[index] = batch
-        if not batches:
-            break
-        if before_step is not None:
-            before_step(list(batches), list(batches.values()))
-        for index, batch in batches.items():
-            runs[index].train(batch)
+    lanes = [_Lane(net, data, y) for net, data, y in zip(nets, datasets, labels)]
+    for lane in lanes:
+        _hand_over(lane.net, lane)
+    try:
+        batches = {index: lane.advance() for index, lane in enumerate(lanes)}
+        while True:
+            batches = {i: batch for i, batch in batches.items() if batch is not None}
+            if not batches:
+                break
+            if before_step is not None:
+                before_step(list(batches), list(batches.values()))
+            batches = {i: lanes[i].advance() for i in batches}
+    finally:
+        for lane in lanes:
+            if lane.thread.is_alive():
+                lane.stop()
+            vars(lane.net).pop("on_batch_begin", None)
     return nets

@@ -6,7 +6,6 @@ import functools
 import inspect
 import os
 from collections.abc import Mapping
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -71,15 +70,53 @@ def class_balanced_mean(per_example, y, n_classes, weight=None):
     return (means * present).sum(-1) / present.sum(-1).clamp_min(1)
 
 
-@contextmanager
-def criterion_reduction(criterion, reduction):
-    """Run a block with ``criterion.reduction`` set to ``reduction``."""
-    previous = criterion.reduction
-    criterion.reduction = reduction
+def example_losses(criterion, output, y):
+    """Each example's loss, as skorch's ``NeuralNetClassifier.get_loss`` computes
+    it unreduced: ``NLLLoss`` gets ``log(p + eps)``. ``output`` (..., batch,
+    n_classes) and ``y`` (..., batch): leading dimensions are models trained
+    together."""
+    if isinstance(criterion, torch.nn.NLLLoss):
+        output = torch.log(output + torch.finfo(output.dtype).eps)
+    previous, criterion.reduction = criterion.reduction, "none"
     try:
-        yield
+        flat = criterion(output.reshape(-1, output.shape[-1]), y.reshape(-1))
     finally:
         criterion.reduction = previous
+    return flat.view(y.shape)
+
+
+def batch_loss(
+    per_example,
+    y,
+    *,
+    weight=None,
+    class_balanced=False,
+    n_classes=None,
+    ignore_index=-100,
+):
+    """The training loss of a batch from its examples' losses; every engine (the
+    final net, the held-out nets one by one and stacked, XRM's twins) reduces with
+    it.
+
+    ``sum_i w_i loss_i / sum_i w_i`` over the examples that count (``w_i = 1``
+    without weights; a label equal to a non-negative ``ignore_index`` counts
+    nowhere), or with ``class_balanced`` the class-balanced mean
+    (:func:`class_balanced_mean`, over ``n_classes``); all-zero weights give 0,
+    not NaN. Leading
+    dimensions of ``per_example``, ``y`` and ``weight`` (..., batch) are models
+    trained together: one loss each.
+    """
+    if ignore_index >= 0:
+        y = torch.where(y == ignore_index, -1, y)
+    if weight is not None:
+        weight = weight.to(per_example.dtype)
+    if class_balanced:
+        return class_balanced_mean(per_example, y, n_classes, weight)
+    counted = (y >= 0).to(per_example.dtype)
+    if weight is not None:
+        counted = counted * weight
+    total = counted.sum(-1).clamp_min(torch.finfo(per_example.dtype).tiny)
+    return (per_example * counted).sum(-1) / total
 
 
 class LogitShiftMixin:
@@ -150,23 +187,26 @@ class LogitShiftMixin:
         balanced = training and self.class_balanced
         if weight is None and not robust and not balanced:
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        with criterion_reduction(self.criterion_, "none"):
+        previous, self.criterion_.reduction = self.criterion_.reduction, "none"
+        try:
             per_example = super().get_loss(y_pred, y_true, X=X, training=training)
+        finally:
+            self.criterion_.reduction = previous
         if weight is not None:
-            weight = to_tensor(weight, device=per_example.device).to(per_example.dtype)
-        if balanced:
-            y_true = to_tensor(y_true, device=per_example.device).long()
-            ignored = getattr(self.criterion_, "ignore_index", -1)
-            if ignored >= 0:
-                y_true = torch.where(y_true == ignored, -1, y_true)
-            return class_balanced_mean(per_example, y_true, y_pred.shape[1], weight)
-        if weight is None:
-            weight = torch.ones_like(per_example)
-        if robust:
+            weight = to_tensor(weight, device=per_example.device)
+        if robust and not balanced:
+            if weight is None:
+                weight = torch.ones_like(per_example)
+            weight = weight.to(per_example.dtype)
             return self._group_dro_loss(per_example, weight, groups)
-        # all-zero weights give a loss of 0, not NaN
-        total = weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
-        return (per_example * weight).sum() / total
+        return batch_loss(
+            per_example,
+            to_tensor(y_true, device=per_example.device).long(),
+            weight=weight,
+            class_balanced=balanced,
+            n_classes=y_pred.shape[1],
+            ignore_index=getattr(self.criterion_, "ignore_index", -100),
+        )
 
     def _group_dro_loss(self, per_example, weight, groups):
         """Group DRO's robust loss of one batch; updates ``group_weights_``."""

@@ -69,3 +69,17 @@ class TorchRNGStream:
                 yield
             finally:
                 self._save()
+
+
+def get_torch_rng_state(device=None):
+    """torch's global RNG state (CPU, and ``device``'s CUDA generator)."""
+    devices = rng_devices(device)
+    return torch.get_rng_state(), [(d, torch.cuda.get_rng_state(d)) for d in devices]
+
+
+def set_torch_rng_state(state):
+    """Set torch's global RNG to a state from :func:`get_torch_rng_state`."""
+    cpu, cuda = state
+    torch.set_rng_state(cpu)
+    for device, cuda_state in cuda:
+        torch.cuda.set_rng_state(cuda_state, device)

@@ -83,7 +83,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from ._data import DATASET, MAPPING, module_arguments
-from ._net import class_balanced_mean, criterion_reduction
+from ._net import batch_loss, example_losses
 from ._random import TorchRNGStream
 
 #: Input arrays up to this many bytes in all are copied to the nets' device once;
@@ -255,6 +255,47 @@ def _record_history(net, epochs, losses, sizes):
             best = min(best, loss)
 
 
+def fit_stacked(
+    nets, rows, inputs, y, *, sample_weight=None, before_step=None, on_epoch_end=None
+):
+    """Fit unfitted clones of one shifted net, each on its own rows, as one stacked
+    model: the engine's boundary, with the contract of the one-by-one path.
+
+    Each net ends as its own ``fit`` on a :class:`~skmat._data.RowDataset` of its
+    rows leaves it (weights, optimizer state, history), up to float rounding; the
+    net must pass :func:`skmat._batching.batching_obstacle`.
+
+    Parameters
+    ----------
+    nets : list of skorch NeuralNetClassifier
+        Unfitted clones, each with its ``random_state``; fitted in place.
+    rows : list of ndarray of int
+        The training rows of each net.
+    inputs : NetInput
+    y : ndarray of shape (n_samples,)
+        Encoded labels of all rows.
+    sample_weight : ndarray of shape (n_samples,), default=None
+    before_step, on_epoch_end : callable, default=None
+        As :func:`train_stacked` takes them.
+
+    Returns
+    -------
+    nets : list
+    """
+    schedules = []
+    for net, train in zip(nets, rows):
+        _, stream = initialized_net(net)
+        schedule = RowSchedule(net, stream, train, net.max_epochs)
+        if has_lazy_parameters(net.module_):
+            schedule.initialize_lazy(net, inputs)
+        schedules.append(schedule)
+    gather = StackedRows(inputs, y, sample_weight, net_device(nets[0]))
+    train_stacked(
+        nets, schedules, gather, before_step=before_step, on_epoch_end=on_epoch_end
+    )
+    return nets
+
+
 def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=None):
     """Train initialized ``nets`` in lockstep as one stacked model, in place.
 
@@ -279,7 +320,8 @@ def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=Non
         pass and the optimizer step, as ``before_step(step)`` with a
         :class:`types.SimpleNamespace` ``step`` holding ``active`` (the model in each
         row of the stack), ``batches`` (their row indices, unpadded), ``x`` (the
-        gathered, padded input, shape (len(active), width, ...)), ``params`` (the
+        gathered, padded input, shape (len(active), width, ...)), ``y`` (the labels
+        of all rows, which the hook may change in place), ``params`` (the
         stacked parameters, before this step's update), ``finished`` (model ->
         (parameters, optimizer state) of the models that took all their steps),
         ``forward`` (the vmapped functional forward: ``forward(params, x)``) and
@@ -330,6 +372,7 @@ def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=Non
                     active=active,
                     batches=batches,
                     x=xb,
+                    y=gather.y,
                     params=stack.params,
                     finished=finished,
                     forward=forward,
@@ -337,7 +380,14 @@ def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=Non
                 )
             )
         out = forward(stack.params, xb)
-        loss = _batch_losses(criterion, out, yb, weight, gather.weighted, balanced)
+        loss = batch_loss(
+            example_losses(criterion, out, yb),
+            yb,
+            weight=weight,
+            class_balanced=balanced,
+            n_classes=out.shape[-1],
+            ignore_index=criterion.ignore_index,
+        )
         stack.optimizer.zero_grad()
         loss.sum().backward()
         stack.optimizer.step()
@@ -489,33 +539,6 @@ class StackedRows:
         if mask is not None:
             weight = mask if weight is None else weight * mask.to(weight.dtype)
         return x, self.y[index], weight
-
-
-def _batch_losses(criterion, out, y, weight, weighted, balanced=False):
-    """Each model's loss on its batch, as the shifted net's ``get_loss`` computes it:
-    the batch mean, or ``sum(w * loss) / sum(w)`` with sample weights, or with
-    ``balanced`` the class-balanced mean (:func:`skmat._net.class_balanced_mean`)."""
-    if isinstance(criterion, torch.nn.NLLLoss):
-        # skorch's NeuralNetClassifier.get_loss: NLLLoss gets log(p + eps)
-        out = torch.log(out + torch.finfo(out.dtype).eps)
-    with criterion_reduction(criterion, "none"):
-        per_example = criterion(out.flatten(0, 1), y.flatten()).view(y.shape)
-    if balanced:
-        counted = None if weight is None else weight.to(per_example.dtype)
-        if 0 <= criterion.ignore_index:
-            y = torch.where(y == criterion.ignore_index, -1, y)
-        return class_balanced_mean(per_example, y, out.shape[-1], counted)
-    if weighted:
-        weight = weight.to(per_example.dtype)
-        total = weight.sum(1).clamp_min(torch.finfo(weight.dtype).tiny)
-        return (per_example * weight).sum(1) / total
-    counted = None if weight is None else weight.to(per_example.dtype)
-    if 0 <= criterion.ignore_index:  # never with the default ignore_index=-100
-        kept = (y != criterion.ignore_index).to(per_example.dtype)
-        counted = kept if counted is None else counted * kept
-    if counted is None:
-        return per_example.mean(1)
-    return (per_example * counted).sum(1) / counted.sum(1)
 
 
 def _stacked_linear_forward(self, input):

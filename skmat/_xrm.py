@@ -75,15 +75,9 @@ from sklearn.utils import check_random_state
 from ._data import ROW_KEY, WEIGHT_KEY, RowDataset
 from ._lockstep import train_lockstep
 from ._net import with_own_files
+from ._progress import with_progress, without_progress
 from ._random import MAX_SEED, forked_torch_rng
-from ._stacked import (
-    RowSchedule,
-    StackedRows,
-    has_lazy_parameters,
-    initialized_net,
-    net_device,
-    train_stacked,
-)
+from ._stacked import fit_stacked
 
 __all__ = [
     "fit_xrm_twins",
@@ -151,10 +145,18 @@ def _halves(y, rng):
     return [np.sort(dealt[0::2]), np.sort(dealt[1::2])]
 
 
-def _as_proba(output, criterion):
+def _probabilities(net):
+    """Whether ``net``'s module outputs probabilities (an ``NLLLoss`` criterion)."""
+    criterion = (
+        net.criterion if isinstance(net.criterion, type) else type(net.criterion)
+    )
+    return issubclass(criterion, torch.nn.NLLLoss)
+
+
+def _as_proba(output, probabilities):
     """Class probabilities from a module's output: softmax of logits, or the
     (renormalized) probabilities of an ``NLLLoss`` module."""
-    if isinstance(criterion, torch.nn.NLLLoss):
+    if probabilities:
         output = output.clamp_min(0)
         return output / output.sum(dim=-1, keepdim=True).clamp_min(
             torch.finfo(output.dtype).tiny
@@ -166,17 +168,21 @@ class _Flipper:
     """Flips the working labels of the batches the twins are about to train on:
     ``flipper(models, batches, outputs)``, with for each twin in ``models`` (which
     says whose batches these are, for whoever watches the flips) its batch (rows)
-    and the other twin's output on it."""
+    and the other twin's output on it; ``labels`` is the tensor of working labels
+    to change in place (on the twins' device)."""
 
-    def __init__(self, labels, criterion, generator):
-        self.labels = labels  # a tensor on the generator's device, updated in place
-        self.criterion = criterion
-        self.generator = generator
+    def __init__(self, probabilities, seed):
+        self.probabilities = probabilities
+        self.seed = seed
+        self.labels = self.generator = None
 
     def __call__(self, models, batches, outputs):
+        if self.generator is None:  # the flips' own stream, on the labels' device
+            self.generator = torch.Generator(device=self.labels.device)
+            self.generator.manual_seed(int(self.seed))
         with torch.no_grad():
             for batch, output in zip(batches, outputs):
-                proba = _as_proba(output[: len(batch)], self.criterion)
+                proba = _as_proba(output[: len(batch)], self.probabilities)
                 index = torch.as_tensor(batch, device=self.labels.device)
                 current = self.labels[index]
                 self.labels[index] = xrm_flip_labels(current, proba, self.generator)
@@ -193,6 +199,7 @@ def _stacked_flips(flipper):
     """The ``before_step`` hook of :func:`skmat._stacked.train_stacked`."""
 
     def before_step(step):
+        flipper.labels = step.y
         with torch.no_grad():
             if len(step.active) == 2:
                 # Each twin on the other's batch, rows swapped back.
@@ -222,6 +229,8 @@ def _lockstep_flips(twins, flipper, working):
                 output = other.evaluation_step((features, None))
             outputs.append(output[0] if isinstance(output, tuple) else output)
             rows.append(np.asarray(features[ROW_KEY]))
+        if flipper.labels is None:
+            flipper.labels = torch.as_tensor(working).to(outputs[0].device)
         flipper(active, rows, outputs)
         for batch in rows:
             index = torch.as_tensor(batch, device=flipper.labels.device)
@@ -240,59 +249,52 @@ def _fit_twins(
     batched,
     sample_weight=None,
     flip_seed=None,
-    on_epoch_end=None,
+    phase=None,
 ):
-    """Train the twins of ``net`` on ``halves``; no flips when ``flip_seed`` is None
-    (then each twin is the net its own ``fit`` on its half gives)."""
-    twins, streams = [], []
-    for index, seed in enumerate(seeds):
-        twin = with_own_files(clone(net), f"held_out_{index}")
-        twin = twin.set_params(random_state=seed, class_balanced=True)
-        twin, stream = initialized_net(twin)
-        twins.append(twin)
-        streams.append(stream)
-    device = net_device(twins[0])
-    labels = torch.as_tensor(np.array(y, dtype=np.int64)).to(device)
-    flipper = None
-    if flip_seed is not None:
-        generator = torch.Generator(device=device)
-        generator.manual_seed(int(flip_seed))
-        flipper = _Flipper(labels, twins[0].criterion_, generator)
+    """Train the twins of ``net`` on ``halves`` (stacked, or by their own skorch
+    fits in lockstep); no flips when ``flip_seed`` is None (then each twin is the
+    net its own ``fit`` on its half gives). ``phase`` hears of every epoch."""
+    twins = [
+        with_own_files(clone(net), f"held_out_{index}").set_params(
+            random_state=seed, class_balanced=True
+        )
+        for index, seed in enumerate(seeds)
+    ]
+    flipper = None if flip_seed is None else _Flipper(_probabilities(net), flip_seed)
+    working = np.array(y, dtype=np.int64)
     if batched:
-        schedules = [
-            RowSchedule(twin, stream, half, twin.max_epochs)
-            for twin, stream, half in zip(twins, streams, halves)
-        ]
-        if has_lazy_parameters(twins[0].module_):
-            for twin, schedule in zip(twins, schedules):
-                schedule.initialize_lazy(twin, inputs)
-        gather = StackedRows(inputs, labels, sample_weight, device)
-        train_stacked(
+        on_epoch_end = None
+        if phase is not None:
+
+            def on_epoch_end(model, epoch, loss):
+                phase.epoch_done(loss, model=model, epoch=epoch)
+
+        hook = None
+        if flipper is not None:
+            hook = _stacked_flips(flipper)
+        fit_stacked(
             twins,
-            schedules,
-            gather,
-            before_step=None if flipper is None else _stacked_flips(flipper),
+            halves,
+            inputs,
+            working,
+            sample_weight=sample_weight,
+            before_step=hook,
             on_epoch_end=on_epoch_end,
         )
-        final = labels.cpu().numpy()
+        if flipper is not None and flipper.labels is not None:
+            working = flipper.labels.cpu().numpy()
     else:
-        working = labels.cpu().numpy()
         extras = {ROW_KEY: np.arange(len(working))}
         if sample_weight is not None:
             extras[WEIGHT_KEY] = np.asarray(sample_weight)
         datasets = [RowDataset(inputs, working, extras, rows=half) for half in halves]
         hook = None if flipper is None else _lockstep_flips(twins, flipper, working)
-        train_lockstep(
-            twins,
-            streams,
-            datasets,
-            [y[half] for half in halves],
-            before_step=hook,
-            on_epoch_end=on_epoch_end,
-        )
-        final = working
+        if phase is not None:
+            twins = [with_progress(twin, phase) for twin in twins]
+        train_lockstep(twins, datasets, [y[half] for half in halves], before_step=hook)
+        twins = [without_progress(twin) for twin in twins]
     for twin, half in zip(twins, halves):
-        twin.working_labels_ = final[half].copy()
+        twin.working_labels_ = working[half].copy()
     return twins
 
 
@@ -304,7 +306,7 @@ def fit_xrm_twins(
     batched,
     sample_weight=None,
     random_state=None,
-    on_epoch_end=None,
+    phase=None,
 ):
     """Train XRM's two twin nets and return the held-out probabilities they give.
 
@@ -328,8 +330,8 @@ def fit_xrm_twins(
         Per-example weights of the twins' losses.
     random_state : int, RandomState instance or None, default=None
         Seeds the split into halves, the twins' seeds and the flips.
-    on_epoch_end : callable, default=None
-        Called as ``on_epoch_end(twin, epoch, loss)`` after each epoch of a twin.
+    phase : skmat._progress.Phase, default=None
+        Hears of each epoch of each twin.
 
     Returns
     -------
@@ -367,6 +369,6 @@ def fit_xrm_twins(
         batched=batched,
         sample_weight=sample_weight,
         flip_seed=flip_seed,
-        on_epoch_end=on_epoch_end,
+        phase=phase,
     )
     return twins, halves

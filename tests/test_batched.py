@@ -12,9 +12,8 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader
 
-from skmat._batching import batching_obstacle
+from skmat._batching import batching_obstacle, choose_engine
 from skmat._data import check_net_input
-from skmat._held_out import batching_choice
 from skmat._kfold import fit_folds_batched
 from skmat._net import make_shifted_net
 
@@ -255,7 +254,7 @@ def test_obstacles(data, estimator, expected):
     reason = batching_obstacle(net, check_net_input(X))
     assert reason is not None and expected in reason
     with pytest.raises(ValueError, match="fold_training='batched' cannot train"):
-        batching_choice(net, check_net_input(X), "batched", 0)
+        choose_engine(net, check_net_input(X), "batched")
 
 
 def test_no_obstacle(data):

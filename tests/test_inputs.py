@@ -120,7 +120,7 @@ def test_mat_on_every_input_kind_and_strategy(kind, held_out, fold_training):
     one_by_one = fold_training == "sequential" or (
         fold_training == "auto" and not batchable
     )
-    assert ("batched" in clf.held_out_strategy_) is not one_by_one
+    assert (clf.held_out_strategy_.engine == "stacked") is not one_by_one
 
 
 @pytest.mark.parametrize("held_out", ["kfold", "xrm", "in_sample"])
@@ -263,7 +263,7 @@ def test_xrm_with_batchnorm_and_dropout_fits_and_predicts():
         random_state=0,
     ).fit(X, y)
     check_fitted(clf, X, y)
-    assert "lockstep" in clf.held_out_strategy_
+    assert clf.held_out_strategy_.engine == "one_by_one"  # twins in lockstep
     # reproducible: each twin draws its dropout masks from its own seeded stream
     again = MATClassifier(clf.estimator, held_out="xrm", random_state=0).fit(X, y)
     assert_allclose(again.held_out_proba_, clf.held_out_proba_)

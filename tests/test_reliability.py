@@ -6,6 +6,7 @@ it was."""
 import os
 import pickle
 import signal
+import threading
 import time
 from itertools import count
 
@@ -659,10 +660,12 @@ def test_a_fault_stops_the_whole_fit_and_leaves_the_estimator_as_it_was(
     params = dict(params)
     at = params.pop("at")
     expected = KeyboardInterrupt if error == "sigint" else RuntimeError
+    threads = threading.active_count()
     # a first fit that fails: the estimator stays unfitted
     clf = mat(estimator=faulty(at, error), **params)
     with pytest.raises(expected):
         clf.fit(X, Y)
+    assert threading.active_count() == threads  # XRM's lockstep twins stopped
     with pytest.raises(NotFittedError):
         clf.predict(X)
     assert not [name for name in vars(clf) if name.endswith("_")]
@@ -682,14 +685,14 @@ def test_ctrl_c_in_a_batched_held_out_phase_stops_the_fit(monkeypatch):
     from skmat import _stacked
 
     calls = count()
-    original = _stacked._batch_losses
+    original = _stacked.batch_loss
 
     def interrupted(*args, **kwargs):
         if next(calls) == 1:  # the second step
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_stacked, "_batch_losses", interrupted)
+    monkeypatch.setattr(_stacked, "batch_loss", interrupted)
     clf = mat(fold_training="batched")
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, Y)

@@ -12,8 +12,9 @@ from sklearn.datasets import make_classification
 from skorch import NeuralNetClassifier
 
 from skmat import InMemoryDataLoader, MATClassifier
+from skmat._batching import choose_engine
 from skmat._data import check_net_input
-from skmat._held_out import XRMTwins, batching_choice, misclassified_by_any
+from skmat._held_out import HeldOutSpec, fit_held_out, misclassified_by_any
 from skmat._net import class_balanced_mean, make_shifted_net
 from skmat._xrm import (
     _fit_twins,
@@ -33,8 +34,10 @@ from .test_figure1 import figure1_net
 
 def fit_xrm_twins(net, X, y, *, batched=True, sample_weight=None, random_state=None):
     """The twins, their halves and the held-out probabilities they give."""
-    result = XRMTwins(net, batched=batched, random_state=random_state).fit(
-        check_net_input(X), y, len(np.unique(y)), sample_weight=sample_weight
+    engine = "stacked" if batched else "one_by_one"
+    spec = HeldOutSpec("xrm", engine, None, net, seed=random_state)
+    result = fit_held_out(
+        spec, check_net_input(X), y, len(np.unique(y)), sample_weight=sample_weight
     )
     return result.estimators, result.samples, result.proba
 
@@ -216,7 +219,7 @@ def test_unbatchable_net_cannot_be_batched(data):
     X, y = data
     net = template(small_net(optimizer=torch.optim.LBFGS), X, y)
     with pytest.raises(ValueError, match="fold_training='batched'.*LBFGS"):
-        batching_choice(net, check_net_input(X), "batched", 0)
+        choose_engine(net, check_net_input(X), "batched")
     with pytest.raises(ValueError, match="at least 2 examples"):
         fit_xrm_twins(template(small_net(), X, y), X[:1], y[:1])
 

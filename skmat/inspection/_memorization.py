@@ -76,7 +76,7 @@ def _check_erm_estimator(estimator, fitted, X, classes, n_samples):
         )
     held_out = estimator.held_out
     if fitted and held_out == "auto":  # what ran
-        held_out = "xrm" if estimator.held_out_strategy_.startswith("XRM") else "kfold"
+        held_out = "xrm" if estimator.held_out_strategy_.kind == "xrm" else "kfold"
     if held_out not in ("auto", "kfold") or estimator.held_out_estimator is not None:
         raise ValueError(
             "procedure='erm' needs the MATClassifier's held-out predictions to come "
