@@ -82,6 +82,7 @@ from ._net import (
     divergence,
     is_net,
     make_shifted_net,
+    initialized_probe,
     module_floating_dtype,
     net_logits,
     probe_net,
@@ -731,10 +732,11 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         float64 or float16 (as skorch would feed it), else float32; an integer table
         stays integer when the module takes it (token ids), else becomes floating
         the same way (a linear layer on integer features)."""
+        probe = initialized_probe(net)
         if inputs.kind != TABLE:
-            return probe_net(net, inputs, n_classes, "estimator"), inputs
+            return probe_net(net, inputs, n_classes, "estimator", probe), inputs
         source = inputs.source
-        module_dtype = module_floating_dtype(net)
+        module_dtype = module_floating_dtype(probe)
         floating = _TABLE_DTYPES.get(module_dtype, np.float32)
         as_floating = inputs
         if source.dtype != floating:
@@ -746,7 +748,8 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         error = None
         for candidate in candidates:
             try:
-                return probe_net(net, candidate, n_classes, "estimator"), candidate
+                probe = probe_net(net, candidate, n_classes, "estimator", probe)
+                return probe, candidate
             except ValueError as exc:
                 error = exc if error is None else error
         if module_dtype is not None and module_dtype not in _TABLE_DTYPES:

@@ -118,9 +118,12 @@ _DOCS = {
         in the order of ``held_out_estimators_``.
     held_out_proba_ : ndarray of shape (n_samples, n_classes)
         Held-out class probabilities of the training examples.
-    held_out_strategy_ : str
-        The held-out phase that ran (folds or twins, batched or one by one, and why
-        one by one); empty with ``held_out_proba``.
+    held_out_strategy_ : HeldOutStrategy
+        The held-out phase that ran, as values from closed sets: ``kind``
+        (``"kfold"``, ``"xrm"``, ``"in_sample"``, or ``"given"`` with
+        ``held_out_proba``), ``engine`` (``"stacked"``, ``"one_by_one"``, or None
+        when no model trained), ``n_models``, and ``reason``: why the nets trained
+        one by one, in words. ``str()`` gives it all in one line.
     inferred_groups_ : ndarray of shape (n_samples,)
         Group of every training example inferred from its held-out prediction:
         ``2 * class_index + misclassified`` (see :meth:`infer_groups`).""",

@@ -250,7 +250,10 @@ def resolve_held_out(
     (no ``"auto"``, no None); ``seed`` seeds an int ``cv``'s folds or XRM.
     """
     trains_nets = probe is not None
-    engine, reason = "one_by_one", None if trains_nets else "a scikit-learn model"
+    engine, reason = (
+        "one_by_one",
+        None if trains_nets else "a scikit-learn held_out_estimator",
+    )
     if trains_nets and kind != "in_sample":
         engine, reason = choose_engine(
             model, inputs, fold_training, probe=probe, cost_rule=kind == "kfold"

@@ -359,32 +359,44 @@ def net_logits(net, inputs):
     return output.numpy()
 
 
-def module_floating_dtype(net):
-    """The torch dtype of the floating parameters (else buffers) of ``net``'s
-    module, initialized on a copy; None when it has none (or fails to build: the
-    probe says why)."""
+def initialized_probe(net):
+    """An initialized copy of ``net`` (on a fork of torch's RNG) to probe the data
+    with; uninitialized when its initialization fails (:func:`probe_net` then says
+    why)."""
     probe = clone(net)
     with forked_torch_rng(probe.device):
         try:
-            module = probe.initialize().module_
+            probe.initialize()
         except Exception:
-            return None
+            return clone(net)
+    return probe
+
+
+def module_floating_dtype(probe):
+    """The torch dtype of the floating parameters (else buffers) of an initialized
+    probe's module; None when it has none (or is not initialized)."""
+    if not getattr(probe, "initialized_", False):
+        return None
+    module = probe.module_
     for tensor in [*module.parameters(), *module.buffers()]:
         if tensor.is_floating_point():
             return tensor.dtype
     return None
 
 
-def probe_net(net, inputs, n_classes, param_name):
-    """An initialized copy of ``net`` that has run on two rows of ``inputs`` (so
-    lazy modules have their parameters); raise a clear error when its module does
-    not take the input or does not return one value (or, for ``NLLLoss``, one
+def probe_net(net, inputs, n_classes, param_name, probe=None):
+    """An initialized copy of ``net`` (``probe``, when given: see
+    :func:`initialized_probe`) that has run on two rows of ``inputs`` (so lazy
+    modules have their parameters); raise a clear error when its module does not
+    take the input or does not return one value (or, for ``NLLLoss``, one
     probability) per class."""
-    probe = clone(net)
+    probe = clone(net) if probe is None else probe
     rows = RowDataset(inputs.take([0, 1][: len(inputs)]))
     with forked_torch_rng(probe.device):
         try:
-            first = next(iter(probe.initialize().forward_iter(rows, training=False)))
+            if not getattr(probe, "initialized_", False):
+                probe.initialize()
+            first = next(iter(probe.forward_iter(rows, training=False)))
             returned = None
             if not torch.is_tensor(first) and not isinstance(first, tuple):
                 returned = type(first).__name__

@@ -1,77 +1,19 @@
-"""The stacked training engine: several initialized clones of one skorch net trained
-in lockstep as one batched model (``torch.func``).
+"""The stacked engine: clones of one skorch net trained as one batched model
+(``torch.func``), each as its own ``fit`` would train it, up to float rounding.
 
-The held-out phase fits copies of the same net (k fold nets, or XRM's two twins).
-Fitted one by one with skorch, every optimizer step of every copy pays skorch's and
-PyTorch's per-step overhead for a small amount of arithmetic. Here the copies'
-parameters are stacked along a new first dimension; one vmapped ``functional_call``
-runs all forwards in one go, each model on its own minibatch, and one optimizer over
-the stacked parameters updates all of them. :mod:`skmat._batching` says which nets
-this reproduces; :mod:`skmat._kfold` and :mod:`skmat._xrm` use it.
+The held-out phase fits copies of one net (k fold nets, XRM's twins); one by one,
+every step of every copy pays skorch's and PyTorch's per-step overhead for little
+arithmetic. Here the copies' parameters are stacked along a new first dimension:
+one vmapped ``functional_call`` runs all forwards, each model on its own minibatch
+(drawn by the net's own loader on its own random stream), the losses are reduced
+by :func:`skmat._net.batch_loss` as the one-by-one fits reduce them, and one
+optimizer steps all models. :func:`fit_stacked` is the boundary;
+:mod:`skmat._batching` says which nets it reproduces. Why it is exact, and how
+ragged steps are handled: the user guide, "How the engines agree".
 
-Equivalence with one-by-one fits
---------------------------------
-Training a net ``net`` on rows ``rows`` here gives what ``clone(net).fit(...)`` on
-those rows gives, up to float rounding:
-
-* **Initial weights.** Each net is initialized by skorch inside
-  ``torch.random.fork_rng`` after ``torch.manual_seed(random_state)``, exactly as its
-  own ``fit`` would (:func:`initialized_net`). Lazy modules get their parameters from
-  a forward pass on the first batch, after the first epoch's loader draws, as in
-  their own first training step (:meth:`RowSchedule.initialize_lazy`).
-* **Minibatches.** Right after initialization the net's torch RNG state is saved.
-  For every epoch it is restored, the net's own ``iterator_train`` (built by its
-  ``get_iterator``, so with the same class, batch size and shuffle) is iterated over
-  a dataset of row indices, and the state is saved again. The loader thus makes
-  exactly the RNG draws it makes in the net's skorch fit and yields the same batches.
-* **Loss.** The criterion instance of the net, with ``reduction="none"``, then the
-  mean over the batch, or ``sum(w * loss) / sum(w)`` with sample weights, as the
-  shifted net's ``get_loss``; for ``NLLLoss`` the output goes through
-  ``log(p + eps)`` first, as skorch's ``NeuralNetClassifier.get_loss``. The loss of
-  the step is the sum of the models' losses: model j's parameters only reach its own
-  loss, so each model gets its own gradient.
-* **Optimizer.** The supported optimizers update every parameter element from its
-  own gradient and state (plus scalars such as Adam's step count, which depend on the
-  step number only), so one optimizer over the stacked parameters equals one
-  optimizer per model, as long as all models step together.
-
-Ragged steps
-------------
-Training sets differ in size by a few examples, so their batches differ in size (the
-last batch of an epoch is smaller) and a model may have one batch per epoch more than
-another. Each model runs through its own sequence of batches, epoch after epoch, in
-lockstep with the others: at step t every model takes its own t-th batch. Batches of
-different sizes are padded to the largest with rows of weight 0 (they add exactly
-nothing to the loss or the gradient). When a model has no batch left (it finished its
-``max_epochs`` epochs in fewer steps), it leaves the stack: its parameters and
-optimizer state are taken out, and the remaining models continue with a new stacked
-optimizer whose state is the old state restricted to them. Models that leave are
-never stepped again (a zero gradient would still move them under Adam), and all
-models that remain in the stack have taken the same number of steps, so the
-optimizer's scalar step count is right for every one of them.
-
-In float64 the batched fits give the one-by-one fits' probabilities to ~1e-15. In
-float32 the summation order of the batched products differs, and training carries the
-rounding noise along (Adam, which divides each gradient by its running RMS, amplifies
-it on near-zero gradients): ~1e-7 for short fits of small heads, up to ~1e-3 after 50
-epochs of a 784-256-2 MLP that drives its training probabilities to 0 and 1 (the
-one-by-one fits are as sensitive to any other change of summation order).
-
-Inputs
-------
-Any input a skorch net takes (:class:`skmat._data.NetInput`): arrays and tensors of
-any shape per example, dicts of them (passed to ``forward`` as keyword arguments),
-and Datasets, whose rows are read per step (never all at once).
-
-Speed
------
-Per step, the minibatch rows of all models are copied with one ``index_select`` per
-input array into a buffer reused at every step, and ``nn.Linear`` layers compute
-``(W x^T)^T``: under ``vmap``, ``F.linear``'s weight gradient becomes the product
-``x^T @ grad`` with a (n_features, batch) left factor, several times slower on CPU
-than the ``grad^T @ x`` this form gives. What remains per step is one vmapped forward
-and backward, the loss and one optimizer step for all models, instead of one skorch
-step per model.
+Per step, the rows of all models are copied with one ``index_select`` per input
+array into a buffer reused at every step, and ``nn.Linear`` layers compute ``(W
+x^T)^T``, whose weight gradient under ``vmap`` is the fast ``grad^T @ x``.
 """
 
 import copy
@@ -235,26 +177,6 @@ class _Stack:
         return type(self)(self.net, params, state)
 
 
-def _record_history(net, epochs, losses, sizes):
-    """Fill ``net.history`` like skorch's fit loop with its default callbacks
-    (``train_loss`` is the epoch's mean batch loss, weighted by batch size)."""
-    best = np.inf
-    for epoch in range(net.max_epochs):
-        in_epoch = epochs == epoch
-        net.history.new_epoch()
-        net.history.record("epoch", len(net.history))
-        for loss, size in zip(losses[in_epoch], sizes[in_epoch]):
-            net.history.new_batch()
-            net.history.record_batch("train_loss", float(loss))
-            net.history.record_batch("train_batch_size", int(size))
-        net.history.record("train_batch_count", int(in_epoch.sum()))
-        if in_epoch.any():
-            loss = float(np.average(losses[in_epoch], weights=sizes[in_epoch]))
-            net.history.record("train_loss", loss)
-            net.history.record("train_loss_best", bool(loss < best))
-            best = min(best, loss)
-
-
 def fit_stacked(
     nets, rows, inputs, y, *, sample_weight=None, before_step=None, on_epoch_end=None
 ):
@@ -328,8 +250,7 @@ def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=Non
         ``forward_one`` (the same for one model's parameters and batch).
     on_epoch_end : callable, default=None
         Called as ``on_epoch_end(model, epoch, loss)`` when a model has taken the
-        last step of an epoch (0-based), with the epoch's mean training loss: one
-        synchronisation with the device per epoch of each model.
+        last step of an epoch (0-based), with the epoch's mean training loss.
     """
     criterion = nets[0].criterion_
     balanced = bool(getattr(nets[0], "class_balanced", False))
@@ -341,20 +262,17 @@ def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=Non
     active = list(range(len(nets)))  # the model in each row of the stack
     streams = [iter(schedule) for schedule in schedules]
     finished = {}
-    log = [[] for _ in nets]  # (epoch, batch size) of each step, per model
-    step_losses = []  # (models, their losses) per step
-    epochs = _EpochReport(len(nets), on_epoch_end)
+    histories = _Histories(nets, on_epoch_end)
     while True:
         batches, done = [], []
         for row, model in enumerate(active):
             item = next(streams[model], None)
             if item is None:
                 done.append(row)
-                epochs.end(model)
+                histories.end(model)
             else:
                 batches.append(item[1])
-                log[model].append((item[0], len(item[1])))
-                epochs.step(model, item[0])
+                histories.step(model, item[0])
         if done:
             # These models took all their steps: out of the stack. The others took
             # the same number of steps as one another, so one optimizer still fits.
@@ -391,8 +309,7 @@ def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=Non
         stack.optimizer.zero_grad()
         loss.sum().backward()
         stack.optimizer.step()
-        step_losses.append((active, loss.detach()))
-        epochs.losses(active, loss.detach(), [len(batch) for batch in batches])
+        histories.losses(active, loss.detach(), [len(batch) for batch in batches])
 
     for model, fold in enumerate(nets):
         params, state = finished[model]
@@ -401,37 +318,49 @@ def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=Non
                 param.copy_(params[name])
         groups = fold.optimizer_.state_dict()["param_groups"]
         fold.optimizer_.load_state_dict({"state": state, "param_groups": groups})
-    _fill_histories(nets, log, step_losses)
 
 
-class _EpochReport:
-    """Tells ``on_epoch_end`` when each stacked model finishes an epoch, with the
-    epoch's mean batch loss (weighted by batch size, as skorch's history)."""
+class _Histories:
+    """Writes each model's epoch into its ``net.history`` when the epoch ends, as
+    skorch's loop with its default callbacks does (batch losses and sizes,
+    ``train_loss``: the mean batch loss weighted by batch size, and
+    ``train_loss_best``), then tells ``on_epoch_end``."""
 
-    def __init__(self, n_models, on_epoch_end):
-        self.on_epoch_end = on_epoch_end
-        self.epoch = [None] * n_models
-        self.pending = [[] for _ in range(n_models)]  # (loss tensor, row, size)
+    def __init__(self, nets, on_epoch_end):
+        self.nets, self.on_epoch_end = nets, on_epoch_end
+        self.epoch = [None] * len(nets)
+        self.pending = [[] for _ in nets]  # (losses of a step, row, batch size)
+        self.best = [np.inf] * len(nets)
 
     def step(self, model, epoch):
-        if self.on_epoch_end is not None and self.epoch[model] != epoch:
+        if self.epoch[model] != epoch:
             self.end(model)
             self.epoch[model] = epoch
 
     def losses(self, active, losses, sizes):
-        if self.on_epoch_end is not None:
-            for row, (model, size) in enumerate(zip(active, sizes)):
-                self.pending[model].append((losses, row, size))
+        for row, (model, size) in enumerate(zip(active, sizes)):
+            self.pending[model].append((losses, row, size))
 
     def end(self, model):
-        if self.on_epoch_end is None or self.epoch[model] is None:
+        if self.epoch[model] is None:
             return
         pending, self.pending[model] = self.pending[model], []
         values = torch.stack([losses[row] for losses, row, _ in pending]).tolist()
         sizes = [size for _, _, size in pending]
-        self.on_epoch_end(
-            model, self.epoch[model], float(np.average(values, weights=sizes))
-        )
+        history = self.nets[model].history
+        history.new_epoch()
+        history.record("epoch", len(history))
+        for value, size in zip(values, sizes):
+            history.new_batch()
+            history.record_batch("train_loss", value)
+            history.record_batch("train_batch_size", size)
+        history.record("train_batch_count", len(values))
+        loss = float(np.average(values, weights=sizes))
+        history.record("train_loss", loss)
+        history.record("train_loss_best", bool(loss < self.best[model]))
+        self.best[model] = min(self.best[model], loss)
+        if self.on_epoch_end is not None:
+            self.on_epoch_end(model, self.epoch[model], loss)
         self.epoch[model] = None
 
 
@@ -563,14 +492,3 @@ def stacked_module(module):
         if type(sub) is torch.nn.Linear:
             sub.forward = types.MethodType(_stacked_linear_forward, sub)
     return module
-
-
-def _fill_histories(nets, log, step_losses):
-    per_model = [[] for _ in nets]
-    if step_losses:
-        for models, losses in step_losses:
-            for model, loss in zip(models, losses.tolist()):
-                per_model[model].append(loss)
-    for model, fold in enumerate(nets):
-        steps = np.asarray(log[model], dtype=np.int64).reshape(-1, 2)
-        _record_history(fold, steps[:, 0], np.asarray(per_model[model]), steps[:, 1])

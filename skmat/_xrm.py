@@ -3,68 +3,18 @@ Bayat et al., ICLR 2025, Section 3).
 
 Cross-risk minimization (XRM; Pezeshki, Bouchacourt, Ibrahim, Ballas, Vincent and
 Lopez-Paz, "Discovering environments with XRM", ICML 2024, arXiv 2309.16748) trains
-two twin nets, each on a random half of the training set. After every step, the
-working label of each example the step trained on may be replaced by the argmax of
-the other twin, which never trains on it, with probability
-``(p_max - 1/K) * K / (K - 1)`` (``p_max``: that twin's top softmax probability): a
-twin is fed its sibling's confident opinion, so an example the held-out twin
+two twin nets, each on a random half of the training set, with a class-balanced
+loss. After every step, the working label of each example the step trained on may
+be replaced by the argmax of the other twin, which never trains on it, with
+probability ``(p_max - 1/K) * K / (K - 1)``: an example the held-out twin
 confidently gets "wrong" (an exception to the majority pattern) is relabelled
-instead of memorized. At the end, each example's held-out logits are those of the
-twin that did not train on it; MAT uses them in place of k-fold out-of-fold
-predictions.
-
-Design
-------
-* **Halves.** One split, stratified by label and seeded: the examples of each class
-  are shuffled and dealt alternately to the twins, so the halves differ in size by
-  at most one example, and so does each class's share.
-* **Training.** Each twin is a clone of the net template with its own seed (own
-  initial weights, own batch order) and runs ``max_epochs`` epochs over its own half
-  with the net's batch size, criterion and optimizer; the twins step in lockstep.
-  Two engines give the same twins up to float rounding: one stacked ``torch.func``
-  model (:func:`skmat._stacked.train_stacked`, the machinery of the batched k-fold
-  fits) when the net allows it (:func:`skmat._batching.batching_obstacle`), and
-  otherwise two skorch nets whose fit loops run step by step in turn
-  (:func:`skmat._lockstep.train_lockstep`: BatchNorm, Dropout, callbacks, any
-  optimizer), each on its own random stream.
-* **Class-balanced loss.** As in the reference, a twin's loss on a batch is
-  class-balanced on the working labels: the mean over the classes present of each
-  class's (weighted) mean loss (:func:`skmat._net.class_balanced_mean`). Without
-  it, flips feed on themselves: a class that loses a few labels weighs less in the
-  loss, is predicted less, and loses more, until every working label is one class,
-  every held-out prediction is that class, and MAT's shift is constant (measured on
-  1,920 unit-norm rows of ``make_classification``: all held-out predictions in
-  class 1). The reference sums the class means; their mean keeps the net's usual
-  loss scale.
-* **Flip timing.** At every step, for the batch each twin is about to train on, the
-  other twin predicts that batch with its current weights (before the step's
-  update; in eval mode, so Dropout is off and BatchNorm uses its running
-  statistics) and the flips are drawn; the step itself trains on the labels as they
-  were before these flips, which are used from the next step on. This is the
-  reference implementation's order (its ``update`` trains, then flips the trained
-  batch from the same forward pass). Only the examples of the batches just trained
-  are flipped, not the whole training set: with full-batch training (``batch_size
-  = -1``) this is the whole set at every step; with minibatches every example is
-  revisited once per epoch. It costs one gradient-free forward of both twins per
-  step. When one twin has taken all its steps, its final weights predict the other
-  one's remaining batches.
-* **Current labels.** A flip replaces the *current* working label, which may have
-  been flipped before, and may set it back to the original label; an example that
-  is not drawn keeps its current label.
-* **Randomness.** The split, the twins' seeds and the seed of the flips come from
-  ``random_state``. The flips draw from their own ``torch.Generator`` on the
-  net's device, so the result is deterministic for a given ``random_state`` and
-  device, and the global torch and numpy RNGs are left as they were.
-
-Difference with the reference code: there the two twins share each minibatch (each
-example's loss goes to the twin that owns it), so an epoch over the whole set is
-``n / batch_size`` steps of about ``batch_size / 2`` examples per twin; here each
-twin draws its own minibatches of ``batch_size`` from its half, as a k-fold held-out
-net would, so an epoch is half as many steps of twice the examples. The reference
-also rejects a degenerate run and tunes its hyper-parameters by flip rate; skmat
-warns of a degenerate held-out phase
-(:class:`~skmat.exceptions.DegenerateHeldOutWarning`) and leaves the tuning to the
-user.
+instead of memorized. Each example's held-out logits are those of the twin that did
+not train on it. The twins train stacked (:func:`skmat._stacked.fit_stacked`) or as
+two skorch fits in lockstep (:func:`skmat._lockstep.train_lockstep`); the halves,
+the flip timing and the randomness are described in the user guide, "How the
+engines agree". The reference also rejects degenerate runs and tunes by flip rate;
+skmat warns of a degenerate held-out phase
+(:class:`~skmat.exceptions.DegenerateHeldOutWarning`).
 """
 
 import numpy as np
