@@ -80,9 +80,9 @@ from ._interrupt import raise_if_interrupted, watch_interrupts
 from ._net import (
     TrainingDiverged,
     divergence,
+    initialized_probe,
     is_net,
     make_shifted_net,
-    initialized_probe,
     module_floating_dtype,
     net_logits,
     probe_net,
