@@ -13,22 +13,16 @@ and a module without layers that keep state or draw random masks, whose forward
 from numbers import Integral
 
 import torch
-from sklearn.base import clone
 from skorch import NeuralNetClassifier
 from torch.func import vmap
+from torch.nn.parameter import UninitializedParameter
 from torch.utils.data import DataLoader
 
 from ._compat import DROPOUT_LAYERS, NORMALIZATION_LAYERS
 from ._loader import InMemoryDataLoader
-from ._net import LogitShiftMixin, n_parameters, shifted_net_class
+from ._net import LogitShiftMixin, shifted_net_class
 from ._random import forked_torch_rng
-from ._stacked import (
-    functional_forward,
-    has_lazy_parameters,
-    initialized_net,
-    net_device,
-    stacked_module,
-)
+from ._stacked import functional_forward, net_device, stacked_module
 
 #: Optimizers whose update of each parameter element depends only on that element's
 #: gradient and state and on the step number: one instance over the stacked
@@ -116,6 +110,8 @@ def _module_obstacle(net):
     module = net.module_
     if not isinstance(module, torch.nn.Module):
         return "module_ is not a torch.nn.Module"
+    if any(isinstance(p, UninitializedParameter) for p in module.parameters()):
+        return "the module is lazy, and without an input it has no parameters yet"
     for name, sub in module.named_modules():
         where = f"{type(sub).__name__}" + (f" ({name})" if name else "")
         if isinstance(sub, NORMALIZATION_LAYERS):
@@ -149,14 +145,15 @@ def _module_obstacle(net):
     return None
 
 
-def _forward_obstacle(net, inputs):
+def _forward_obstacle(probe, inputs):
     """Try one vmapped forward and backward of two stacked copies on two rows."""
-    module = stacked_module(net.module_)
+    module = stacked_module(probe.module_)
+    forward = vmap(functional_forward(module))
+    device = net_device(probe)
     params = {
         name: torch.stack([p.detach(), p.detach()]).requires_grad_(p.requires_grad)
         for name, p in module.named_parameters()
     }
-    device = net_device(net)
     rows = inputs.head(2)
     if isinstance(rows, dict):
         x = {key: torch.as_tensor(v).to(device) for key, v in rows.items()}
@@ -165,8 +162,8 @@ def _forward_obstacle(net, inputs):
         x = torch.as_tensor(rows).to(device)
         x = torch.stack([x, x])
     try:
-        with forked_torch_rng(net.device):
-            out = vmap(functional_forward(module))(params, x)
+        with forked_torch_rng(probe.device):
+            out = forward(params, x)
             if not isinstance(out, torch.Tensor) or out.ndim != 3:
                 return "the module's forward does not return one (n, n_classes) tensor"
             if out.requires_grad:
@@ -180,19 +177,19 @@ def _forward_obstacle(net, inputs):
     return None
 
 
-def batching_obstacle(net, inputs=None, probe=None):
+def batching_obstacle(net, probe, inputs=None):
     """Why the held-out nets of ``net`` cannot train as one stacked model, if so.
 
     Parameters
     ----------
     net : skorch NeuralNetClassifier
         An unfitted shifted net (:func:`skmat._net.make_shifted_net`); not modified.
+    probe : skorch NeuralNetClassifier
+        ``net`` initialized (and run on ``inputs``, so that a lazy module has its
+        parameters): :func:`skmat._net.probe_net`.
     inputs : NetInput, default=None
         Training input: when given, a vmapped forward and backward of the module on
         two rows checks that ``forward`` can be batched.
-    probe : skorch NeuralNetClassifier, default=None
-        ``net`` initialized and run on ``inputs`` (:func:`skmat._net.probe_net`);
-        None initializes a clone (and runs it on two rows for a lazy module).
 
     Returns
     -------
@@ -203,27 +200,16 @@ def batching_obstacle(net, inputs=None, probe=None):
         ``train_split``, another loader or criterion, a subclass of
         ``NeuralNetClassifier``, a forward that cannot be vmapped).
     """
-    reason = _settings_obstacle(net)
-    if reason is not None:
-        return reason
-    if probe is None:
-        probe, _ = initialized_net(clone(net))
-        if has_lazy_parameters(probe.module_):
-            if inputs is None:
-                return (
-                    "the module is lazy, and without an input it has no parameters yet"
-                )
-            with forked_torch_rng(probe.device), torch.no_grad():
-                probe.infer(inputs.head(2))
-    reason = _module_obstacle(probe)
+    reason = _settings_obstacle(net) or _module_obstacle(probe)
     if reason is not None or inputs is None:
         return reason
     return _forward_obstacle(probe, inputs)
 
 
-def choose_engine(net, inputs, fold_training, *, probe=None, cost_rule=True):
-    """The engine of the held-out nets of ``net`` under ``fold_training``:
-    ``("stacked", None)`` or ``("one_by_one", reason)``.
+def choose_engine(net, probe, inputs, fold_training, *, cost_rule=True):
+    """The engine of the held-out nets of ``net`` (``probe``: see
+    :func:`batching_obstacle`) under ``fold_training``: ``("stacked", None)`` or
+    ``("one_by_one", reason)``.
 
     ``fold_training="batched"`` raises a ValueError naming the obstacle; ``"auto"``
     stacks when the net allows it and, with ``cost_rule``, when it pays: on the CPU
@@ -231,10 +217,10 @@ def choose_engine(net, inputs, fold_training, *, probe=None, cost_rule=True):
     """
     if fold_training == "sequential":
         return "one_by_one", "fold_training='sequential'"
-    reason = batching_obstacle(net, inputs, probe)
+    reason = batching_obstacle(net, probe, inputs)
     if reason is None and fold_training == "auto" and cost_rule:
         on_cpu = torch.device(net.device or "cpu").type != "cuda"
-        size = n_parameters((probe or initialized_net(clone(net))[0]).module_)
+        size = sum(p.numel() for p in probe.module_.parameters())
         if on_cpu and size > AUTO_BATCH_MAX_CPU_PARAMETERS:
             reason = (
                 f"on the CPU, batching pays only for small modules (<= "

@@ -256,7 +256,7 @@ def resolve_held_out(
     )
     if trains_nets and kind != "in_sample":
         engine, reason = choose_engine(
-            model, inputs, fold_training, probe=probe, cost_rule=kind == "kfold"
+            model, probe, inputs, fold_training, cost_rule=kind == "kfold"
         )
     everything = np.arange(len(inputs))
     splits = [(everything, everything)] if kind == "in_sample" else []

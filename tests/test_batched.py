@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 from skmat._batching import batching_obstacle, choose_engine
 from skmat._data import check_net_input
 from skmat._kfold import fit_folds_batched
-from skmat._net import make_shifted_net
+from skmat._net import initialized_probe, make_shifted_net, probe_net
 
 from .conftest import net_dataset, small_net
 from .modules import MLP, BatchNormMLP, CustomNet, DropoutMLP, Linear, SoftmaxLinear
@@ -62,6 +62,13 @@ def template(estimator, X, y, random_state=0):
         random_state=random_state,
         verbose=0,
     )
+
+
+def probed(net, X=None, y=None):
+    """The net's probe as fit makes it: initialized, and run on X when given."""
+    if X is None:
+        return initialized_probe(net)
+    return probe_net(net, check_net_input(X), len(np.unique(y)), "estimator")
 
 
 def fit_batched_folds(net, X, y, splits, sample_weight=None):
@@ -251,17 +258,19 @@ class WithBuffer(Linear):
 def test_obstacles(data, estimator, expected):
     X, y, splits, _ = data
     net = template(estimator, X, y)
-    reason = batching_obstacle(net, check_net_input(X))
+    reason = batching_obstacle(net, probed(net, X, y), check_net_input(X))
     assert reason is not None and expected in reason
     with pytest.raises(ValueError, match="fold_training='batched' cannot train"):
-        choose_engine(net, check_net_input(X), "batched")
+        choose_engine(net, probed(net, X, y), check_net_input(X), "batched")
 
 
 def test_no_obstacle(data):
     X, y, _, _ = data
     for module in [Linear, MLP, DataDependent]:
         # Without X, the forward is not tried.
-        assert batching_obstacle(template(small_net(module), X, y)) is None
+        net = template(small_net(module), X, y)
+        assert batching_obstacle(net, probed(net)) is None
     inputs = check_net_input(X)
-    assert batching_obstacle(template(small_net(MLP), X, y), inputs) is None
-    assert batching_obstacle(template(MLP, X, y), inputs) is None  # a bare module
+    for estimator in [small_net(MLP), MLP]:  # a skorch net, a bare module
+        net = template(estimator, X, y)
+        assert batching_obstacle(net, probed(net, X, y), inputs) is None

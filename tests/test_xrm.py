@@ -28,7 +28,7 @@ from skmat.exceptions import DegenerateHeldOutWarning
 
 from .conftest import net_dataset, small_net
 from .modules import MLP, SoftmaxLinear
-from .test_batched import template
+from .test_batched import probed, template
 from .test_figure1 import figure1_net
 
 
@@ -219,7 +219,7 @@ def test_unbatchable_net_cannot_be_batched(data):
     X, y = data
     net = template(small_net(optimizer=torch.optim.LBFGS), X, y)
     with pytest.raises(ValueError, match="fold_training='batched'.*LBFGS"):
-        choose_engine(net, check_net_input(X), "batched")
+        choose_engine(net, probed(net, X, y), check_net_input(X), "batched")
     with pytest.raises(ValueError, match="at least 2 examples"):
         fit_xrm_twins(template(small_net(), X, y), X[:1], y[:1])
 
