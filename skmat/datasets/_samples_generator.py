@@ -17,8 +17,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from ._compat import StrictInterval, StrOptions, validate_params
-from ._digits import digits_subset
+from .._compat import StrictInterval, StrOptions, validate_params
+from .._digits import digits_subset
 
 __all__ = [
     "load_adult",
