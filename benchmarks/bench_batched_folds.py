@@ -42,7 +42,7 @@ from skorch import NeuralNetClassifier
 from skmat import InMemoryDataLoader
 from skmat._data import RowDataset, check_net_input
 from skmat._held_out import HeldOutSpec, fit_held_out
-from skmat._net import make_shifted_net
+from skmat._user_net import make_shifted_net
 
 
 class LinearHead(torch.nn.Module):

@@ -77,31 +77,14 @@ from ._held_out import (
     resolve_held_out,
 )
 from ._interrupt import raise_if_interrupted, watch_interrupts
-from ._net import (
-    TrainingDiverged,
-    divergence,
-    initialized_probe,
-    is_net,
-    make_shifted_net,
-    module_floating_dtype,
-    net_logits,
-    probe_net,
-    without_callback,
-)
+from ._net import TrainingDiverged, divergence, net_logits, without_callback
 from ._proba import check_proba, degenerate_classes
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._selection import choose_value
 from ._shift import logits_to_log_proba
+from ._user_net import is_net, make_shifted_net, probe_estimator, probe_net
 from .exceptions import DegenerateHeldOutWarning
-
-#: The numpy dtype a floating table takes for a module whose parameters have the
-#: torch dtype (float32 for every other module).
-_TABLE_DTYPES = {
-    torch.float64: np.float64,
-    torch.float32: np.float32,
-    torch.float16: np.float16,
-}
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
 
@@ -437,7 +420,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             verbose=self.verbose >= 2,
         )
         final_net = make_shifted_net(self.estimator, param_name="estimator", **make_net)
-        probe, inputs = self._probe_estimator(final_net, inputs, n_classes)
+        probe, inputs = probe_estimator(final_net, inputs, n_classes)
         fitted["_input_spec_"] = Bunch(
             kind=inputs.kind,
             dtype=inputs.source.dtype if inputs.kind == TABLE else None,
@@ -723,42 +706,6 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             f"train_loss {loss:.4f}",
             flush=True,
         )
-
-    def _probe_estimator(self, net, inputs, n_classes):
-        """Check the final net on two rows of ``inputs``; return the probe (an
-        initialized net) and the inputs as the nets get them.
-
-        A floating table takes the dtype of the module's parameters when they are
-        float64 or float16 (as skorch would feed it), else float32; an integer table
-        stays integer when the module takes it (token ids), else becomes floating
-        the same way (a linear layer on integer features)."""
-        probe = initialized_probe(net)
-        if inputs.kind != TABLE:
-            return probe_net(net, inputs, n_classes, "estimator", probe), inputs
-        source = inputs.source
-        module_dtype = module_floating_dtype(probe)
-        floating = _TABLE_DTYPES.get(module_dtype, np.float32)
-        as_floating = inputs
-        if source.dtype != floating:
-            as_floating = NetInput(source.astype(floating), TABLE)
-        if not is_integer_table(source):
-            candidates = [as_floating]
-        else:
-            candidates = [inputs, as_floating]
-        error = None
-        for candidate in candidates:
-            try:
-                probe = probe_net(net, candidate, n_classes, "estimator", probe)
-                return probe, candidate
-            except ValueError as exc:
-                error = exc if error is None else error
-        if module_dtype is not None and module_dtype not in _TABLE_DTYPES:
-            raise ValueError(
-                f"{error} The module's parameters are {module_dtype}, which a table "
-                "(validated into a numpy array) cannot hold: cast X in the module's "
-                "forward, or give the module float32 or float64 parameters."
-            ) from error
-        raise error
 
     def _route(self, sample_weight, groups, fit_params):
         """Metadata for the splitter and a scikit-learn held-out estimator."""

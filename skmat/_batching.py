@@ -183,10 +183,10 @@ def batching_obstacle(net, probe, inputs=None):
     Parameters
     ----------
     net : skorch NeuralNetClassifier
-        An unfitted shifted net (:func:`skmat._net.make_shifted_net`); not modified.
+        An unfitted shifted net (:func:`skmat._user_net.make_shifted_net`); not modified.
     probe : skorch NeuralNetClassifier
         ``net`` initialized (and run on ``inputs``, so that a lazy module has its
-        parameters): :func:`skmat._net.probe_net`.
+        parameters): :func:`skmat._user_net.probe_net`.
     inputs : NetInput, default=None
         Training input: when given, a vmapped forward and backward of the module on
         two rows checks that ``forward`` can be batched.

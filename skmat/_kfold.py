@@ -181,17 +181,8 @@ def fit_folds_batched(net, inputs, y, splits, *, sample_weight=None, phase=None)
     (:func:`skmat._stacked.fit_stacked`): the fold nets that
     :func:`fit_folds_one_by_one` gives, up to float rounding, each with one history
     row per epoch (no ``dur``: the folds' epochs run interleaved)."""
-    on_epoch_end = None
-    if phase is not None:
-
-        def on_epoch_end(model, epoch, loss):
-            phase.epoch_done(loss, model=model, epoch=epoch)
-
+    nets = [clone(net) for _ in splits]
+    trains = [train for train, _ in splits]
     return fit_stacked(
-        [clone(net) for _ in splits],
-        [train for train, _ in splits],
-        inputs,
-        y,
-        sample_weight=sample_weight,
-        on_epoch_end=on_epoch_end,
+        nets, trains, inputs, y, sample_weight=sample_weight, phase=phase
     )

@@ -1,36 +1,17 @@
 """The skorch side of MAT and the baselines: a net that trains on ``f(x) + shift``
 with per-example weights, optionally under Group DRO's online group weights."""
 
-import copy
 import functools
-import inspect
 import os
 from collections.abc import Mapping
 
 import numpy as np
 import torch
-from sklearn.base import clone
 from skorch import NeuralNetClassifier
-from skorch.dataset import Dataset as SkorchDataset
 from skorch.utils import to_tensor
 
 from ._data import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset, module_arguments
-from ._loader import InMemoryDataLoader
 from ._random import forked_torch_rng
-
-#: Defaults of the NeuralNetClassifier that wraps a bare torch module: those of
-#: scikit-learn's MLPClassifier (Adam, lr 1e-3, 200 epochs, batches of 200).
-MODULE_NET_DEFAULTS = dict(
-    criterion=torch.nn.CrossEntropyLoss,
-    optimizer=torch.optim.Adam,
-    lr=1e-3,
-    max_epochs=200,
-    batch_size=200,
-    train_split=None,
-    iterator_train=InMemoryDataLoader,
-    iterator_train__shuffle=True,
-    iterator_valid=InMemoryDataLoader,
-)
 
 
 def class_balanced_mean(per_example, y, n_classes, weight=None):
@@ -256,97 +237,6 @@ def _new_shifted_net(base):
     return cls.__new__(cls)
 
 
-def supported_criterion(criterion):
-    """Whether a skorch ``criterion`` parameter is one MAT knows how to shift."""
-    criterion_class = criterion if isinstance(criterion, type) else type(criterion)
-    return issubclass(criterion_class, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss))
-
-
-def make_shifted_net(
-    estimator, *, param_name, n_features, n_classes, random_state, verbose
-):
-    """A fresh, unfitted shifted net built from the user's ``estimator``.
-
-    ``estimator`` is a skorch ``NeuralNetClassifier`` (cloned with all its settings),
-    a torch module class, or a module instance (deep-copied: every fit starts from the
-    weights the user passed). Raises ``TypeError`` naming ``param_name`` otherwise.
-    """
-    if isinstance(estimator, NeuralNetClassifier):
-        params = clone(estimator).get_params(deep=False)
-        net_class = shifted_net_class(type(estimator))
-    elif isinstance(estimator, torch.nn.Module) or (
-        isinstance(estimator, type) and issubclass(estimator, torch.nn.Module)
-    ):
-        module = (
-            copy.deepcopy(estimator)
-            if isinstance(estimator, torch.nn.Module)
-            else estimator
-        )
-        params = dict(MODULE_NET_DEFAULTS, module=module)
-        net_class = LogitShiftNeuralNetClassifier
-    else:
-        raise TypeError(
-            f"{param_name} must be a skorch NeuralNetClassifier, a torch.nn.Module "
-            f"subclass or a torch.nn.Module instance; got {estimator!r}."
-        )
-    if not supported_criterion(params["criterion"]):
-        raise TypeError(
-            f"The criterion of {param_name} must be torch.nn.CrossEntropyLoss (module "
-            f"returns logits) or torch.nn.NLLLoss (module returns probabilities); got "
-            f"{params['criterion']!r}."
-        )
-    dataset = params.get("dataset", SkorchDataset)
-    if dataset is not SkorchDataset:
-        raise ValueError(
-            f"{param_name} has dataset={dataset!r}; skmat builds the datasets of its "
-            "nets itself (their rows carry the per-example extras), so leave the "
-            "net's dataset at skorch's default and pass the data as X: arrays, "
-            "tensors, a dict of them, or a torch Dataset (skorch.helper.SliceDataset)."
-        )
-    check_device(params.get("device"), param_name)
-    params.update(
-        classes=np.arange(n_classes),
-        verbose=int(verbose),
-        random_state=random_state,
-    )
-    module = params["module"]
-    if isinstance(module, type):
-        # A module class taking n_features_in / n_classes gets them from the data
-        # unless the user set them (the module's counterpart of n_features_in_).
-        accepted = inspect.signature(module).parameters
-        for name, value in [("n_features_in", n_features), ("n_classes", n_classes)]:
-            if name in accepted and f"module__{name}" not in params:
-                if value is None:
-                    raise ValueError(
-                        f"The module class of {param_name} takes {name}, which skmat "
-                        "fills in only for 2-D tables (their number of columns); for "
-                        f"this input set it yourself (module__{name}=...)."
-                    )
-                params[f"module__{name}"] = value
-    return net_class(**params)
-
-
-def is_net(estimator):
-    """Whether skmat trains ``estimator`` itself (a skorch net, a torch module or a
-    module class), rather than fitting it as a scikit-learn classifier."""
-    return isinstance(estimator, (NeuralNetClassifier, torch.nn.Module, type))
-
-
-def check_device(device, param_name):
-    """Raise a ValueError naming the device when torch cannot use it here."""
-    if device is None:
-        return
-    try:
-        torch.empty(0, device=device)
-    except (RuntimeError, AssertionError, ValueError) as exc:
-        available = "available" if torch.cuda.is_available() else "not available"
-        raise ValueError(
-            f"{param_name} has device={device!r}, which torch cannot use on this "
-            f"machine (CUDA is {available}): {exc}. Use device='cpu', or a device "
-            "that this machine has."
-        ) from exc
-
-
 def net_logits(net, inputs):
     """Logits of a fitted shifted net on a :class:`~skmat._data.NetInput`, as
     float64 numpy (log-probabilities for an ``NLLLoss`` module)."""
@@ -357,91 +247,6 @@ def net_logits(net, inputs):
     if isinstance(net.criterion_, torch.nn.NLLLoss):
         output = torch.log(output + torch.finfo(torch.float32).eps)
     return output.numpy()
-
-
-def initialized_probe(net):
-    """An initialized copy of ``net`` (on a fork of torch's RNG) to probe the data
-    with; uninitialized when its initialization fails (:func:`probe_net` then says
-    why)."""
-    probe = clone(net)
-    with forked_torch_rng(probe.device):
-        try:
-            probe.initialize()
-        except Exception:
-            return clone(net)
-    return probe
-
-
-def module_floating_dtype(probe):
-    """The torch dtype of the floating parameters (else buffers) of an initialized
-    probe's module; None when it has none (or is not initialized)."""
-    if not getattr(probe, "initialized_", False):
-        return None
-    module = probe.module_
-    for tensor in [*module.parameters(), *module.buffers()]:
-        if tensor.is_floating_point():
-            return tensor.dtype
-    return None
-
-
-def probe_net(net, inputs, n_classes, param_name, probe=None):
-    """An initialized copy of ``net`` (``probe``, when given: see
-    :func:`initialized_probe`) that has run on two rows of ``inputs`` (so lazy
-    modules have their parameters); raise a clear error when its module does not
-    take the input or does not return one value (or, for ``NLLLoss``, one
-    probability) per class."""
-    probe = clone(net) if probe is None else probe
-    rows = RowDataset(inputs.take([0, 1][: len(inputs)]))
-    with forked_torch_rng(probe.device):
-        try:
-            if not getattr(probe, "initialized_", False):
-                probe.initialize()
-            first = next(iter(probe.forward_iter(rows, training=False)))
-            returned = None
-            if not torch.is_tensor(first) and not isinstance(first, tuple):
-                returned = type(first).__name__
-            else:
-                output = probe.forward(rows)
-        except Exception as exc:  # the module's own error, re-raised with context
-            raise ValueError(
-                f"The module of {param_name} fails on {inputs.describe()}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-    if returned is not None:
-        raise ValueError(
-            f"The module of {param_name} returns a {returned}; its forward must "
-            "return one tensor of shape (n_examples, n_classes) (logits, or "
-            "probabilities for NLLLoss), or a tuple whose first element is that "
-            "tensor (skorch's convention for extra outputs)."
-        )
-    if isinstance(output, tuple):
-        output = output[0]
-    n_rows = min(2, len(inputs))
-    if not torch.is_tensor(output) or output.ndim != 2 or output.shape[1] != n_classes:
-        shape = (
-            tuple(output.shape) if torch.is_tensor(output) else type(output).__name__
-        )
-        raise ValueError(
-            f"The module of {param_name} returns {shape} for {n_rows} examples; it "
-            f"must output one value per class, shape ({n_rows}, {n_classes}) (a module "
-            "class may take an n_classes argument, which skmat fills in)."
-        )
-    if isinstance(probe.criterion_, torch.nn.NLLLoss):
-        output = output.detach().double()
-        if (
-            not bool(torch.isfinite(output).all())
-            or bool((output < 0).any())
-            or not torch.allclose(
-                output.sum(1), torch.ones(n_rows, dtype=output.dtype), atol=1e-3
-            )
-        ):
-            raise ValueError(
-                f"The criterion of {param_name} is NLLLoss (skorch's default), which "
-                "takes probabilities, but its module returns values that are not "
-                "(negative, or rows that do not sum to 1). For a module that returns "
-                "logits, set criterion=torch.nn.CrossEntropyLoss."
-            )
-    return probe
 
 
 def n_parameters(module):

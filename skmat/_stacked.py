@@ -178,7 +178,7 @@ class _Stack:
 
 
 def fit_stacked(
-    nets, rows, inputs, y, *, sample_weight=None, before_step=None, on_epoch_end=None
+    nets, rows, inputs, y, *, sample_weight=None, before_step=None, phase=None
 ):
     """Fit unfitted clones of one shifted net, each on its own rows, as one stacked
     model: the engine's boundary, with the contract of the one-by-one path.
@@ -197,8 +197,11 @@ def fit_stacked(
     y : ndarray of shape (n_samples,)
         Encoded labels of all rows.
     sample_weight : ndarray of shape (n_samples,), default=None
-    before_step, on_epoch_end : callable, default=None
-        As :func:`train_stacked` takes them.
+    before_step : callable, default=None
+        As :func:`train_stacked` takes it.
+    phase : skmat._progress.Phase, default=None
+        Hears of each epoch of each net (with its loss), as the one-by-one fits'
+        progress callback does.
 
     Returns
     -------
@@ -212,6 +215,12 @@ def fit_stacked(
             schedule.initialize_lazy(net, inputs)
         schedules.append(schedule)
     gather = StackedRows(inputs, y, sample_weight, net_device(nets[0]))
+    on_epoch_end = None
+    if phase is not None:
+
+        def on_epoch_end(model, epoch, loss):
+            phase.epoch_done(loss, model=model, epoch=epoch)
+
     train_stacked(
         nets, schedules, gather, before_step=before_step, on_epoch_end=on_epoch_end
     )

@@ -29,26 +29,11 @@ from ._progress import with_progress, without_progress
 from ._random import MAX_SEED, forked_torch_rng
 from ._stacked import fit_stacked
 
-__all__ = [
-    "fit_xrm_twins",
-    "xrm_flip_labels",
-    "xrm_flip_probability",
-]
-
 
 def xrm_flip_probability(proba):
-    """XRM's probability to relabel an example: ``(p_max - 1/K) * K / (K - 1)``.
-
-    Parameters
-    ----------
-    proba : torch.Tensor of shape (n_samples, n_classes)
-        Class probabilities of the held-out twin.
-
-    Returns
-    -------
-    probability : torch.Tensor of shape (n_samples,)
-        0 for a uniform prediction, 1 for a one-hot one (clipped to [0, 1]).
-    """
+    """XRM's probability to relabel each example, ``(p_max - 1/K) * K / (K - 1)``
+    from the held-out twin's class probabilities ``proba`` (n_samples, K): 0 for a
+    uniform prediction, 1 for a one-hot one."""
     n_classes = proba.shape[-1]
     if n_classes < 2:
         return proba.new_zeros(proba.shape[:-1])
@@ -57,25 +42,9 @@ def xrm_flip_probability(proba):
 
 
 def xrm_flip_labels(labels, proba, generator):
-    """Working labels after one XRM flip.
-
-    Each label becomes the held-out twin's argmax with probability
-    :func:`xrm_flip_probability`, and stays as it is otherwise.
-
-    Parameters
-    ----------
-    labels : torch.Tensor of shape (n_samples,)
-        The current working labels (int64).
-    proba : torch.Tensor of shape (n_samples, n_classes)
-        Class probabilities of the held-out twin, on the device of ``labels``.
-    generator : torch.Generator
-        The random stream of the flips, on the device of ``proba``.
-
-    Returns
-    -------
-    labels : torch.Tensor of shape (n_samples,)
-        A new tensor.
-    """
+    """New working ``labels``: each becomes the held-out twin's argmax with
+    probability :func:`xrm_flip_probability`, drawn from ``generator`` (on the
+    device of ``proba``), and stays as it is otherwise."""
     probability = xrm_flip_probability(proba)
     draw = torch.rand(
         probability.shape,
@@ -213,15 +182,7 @@ def _fit_twins(
     flipper = None if flip_seed is None else _Flipper(_probabilities(net), flip_seed)
     working = np.array(y, dtype=np.int64)
     if batched:
-        on_epoch_end = None
-        if phase is not None:
-
-            def on_epoch_end(model, epoch, loss):
-                phase.epoch_done(loss, model=model, epoch=epoch)
-
-        hook = None
-        if flipper is not None:
-            hook = _stacked_flips(flipper)
+        hook = None if flipper is None else _stacked_flips(flipper)
         fit_stacked(
             twins,
             halves,
@@ -229,7 +190,7 @@ def _fit_twins(
             working,
             sample_weight=sample_weight,
             before_step=hook,
-            on_epoch_end=on_epoch_end,
+            phase=phase,
         )
         if flipper is not None and flipper.labels is not None:
             working = flipper.labels.cpu().numpy()
@@ -249,59 +210,18 @@ def _fit_twins(
 
 
 def fit_xrm_twins(
-    net,
-    inputs,
-    y,
-    *,
-    batched,
-    sample_weight=None,
-    random_state=None,
-    phase=None,
+    net, inputs, y, *, batched, sample_weight=None, random_state=None, phase=None
 ):
-    """Train XRM's two twin nets and return the held-out probabilities they give.
+    """Train XRM's two twins of ``net`` (an unfitted shifted net: each twin is a
+    clone with its own seed) on the halves of ``inputs`` and encoded labels ``y``;
+    return the fitted twins and their halves (sorted rows, a partition of the
+    examples).
 
-    Parameters
-    ----------
-    net : skorch NeuralNetClassifier
-        The unfitted shifted net template (:func:`skmat._net.make_shifted_net`);
-        not modified. Its ``max_epochs``, ``batch_size``, optimizer, criterion and
-        loaders define each twin's training, as for a k-fold held-out net; its
-        ``random_state`` is replaced by a seed per twin drawn from
-        ``random_state``.
-    inputs : NetInput
-        The training input.
-    y : ndarray of shape (n_samples,)
-        Encoded labels (int64, ``0 .. n_classes - 1``).
-    batched : bool
-        Train the twins as one stacked model (the net must allow it:
-        :func:`skmat._batching.batching_obstacle`), or as two skorch nets in
-        lockstep. Both give the same twins up to float rounding.
-    sample_weight : ndarray of shape (n_samples,), default=None
-        Per-example weights of the twins' losses.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the split into halves, the twins' seeds and the flips.
-    phase : skmat._progress.Phase, default=None
-        Hears of each epoch of each twin.
-
-    Returns
-    -------
-    twins : list of 2 skorch NeuralNetClassifier
-        Fitted clones of ``net`` (weights, optimizer state and one history row
-        per epoch). ``twins[j].working_labels_`` holds the final working labels of
-        ``halves[j]``; where they differ from ``y`` the twins flipped the label.
-    halves : list of 2 ndarray of int
-        The sorted indices of the examples each twin trained on; together a
-        partition of ``range(n_samples)``.
-
-    Raises
-    ------
-    ValueError
-        If there are fewer than two examples.
-
-    References
-    ----------
-    Pezeshki, Bouchacourt, Ibrahim, Ballas, Vincent and Lopez-Paz, "Discovering
-    environments with XRM", ICML 2024 (arXiv 2309.16748).
+    ``random_state`` seeds the halves, the twins' seeds and the flips; ``batched``
+    trains them stacked (the net must allow it,
+    :func:`skmat._batching.batching_obstacle`) or as two skorch fits in lockstep,
+    with the same result up to float rounding. ``twins[j].working_labels_`` holds
+    the final working labels of ``halves[j]``.
     """
     y = np.asarray(y, dtype=np.int64)
     if len(y) < 2:

@@ -18,7 +18,7 @@ from skmat import (
     MATClassifier,
 )
 from skmat._data import GROUP_KEY, WEIGHT_KEY
-from skmat._net import make_shifted_net
+from skmat._user_net import make_shifted_net
 from skmat.datasets import make_overparam_toy
 from skmat.metrics import worst_group_accuracy, worst_group_scorer
 

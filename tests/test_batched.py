@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 from skmat._batching import batching_obstacle, choose_engine
 from skmat._data import check_net_input
 from skmat._kfold import fit_folds_batched
-from skmat._net import initialized_probe, make_shifted_net, probe_net
+from skmat._user_net import initialized_probe, make_shifted_net, probe_net
 
 from .conftest import net_dataset, small_net
 from .modules import MLP, BatchNormMLP, CustomNet, DropoutMLP, Linear, SoftmaxLinear

@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmat import MATClassifier
-from skmat._net import make_shifted_net
+from skmat._user_net import make_shifted_net
 from skmat.metrics import (
     worst_group_accuracy,
     worst_group_scorer,

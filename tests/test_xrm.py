@@ -15,7 +15,8 @@ from skmat import InMemoryDataLoader, MATClassifier
 from skmat._batching import choose_engine
 from skmat._data import check_net_input
 from skmat._held_out import HeldOutSpec, fit_held_out, misclassified_by_any
-from skmat._net import class_balanced_mean, make_shifted_net
+from skmat._net import class_balanced_mean
+from skmat._user_net import make_shifted_net
 from skmat._xrm import (
     _fit_twins,
     _Flipper,

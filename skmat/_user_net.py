@@ -1,0 +1,258 @@
+"""The user's net as skmat trains it: built from the ``estimator`` (or
+``held_out_estimator``) parameter, and checked on the data before any training.
+
+:func:`make_shifted_net` turns a skorch net, a module class or a module instance
+into an unfitted :class:`~skmat._net.LogitShiftMixin` net; :func:`probe_estimator`
+initializes it once and runs it on two rows, which tells the dtype a table takes,
+whether the module takes the input and returns one value per class, and (for
+:mod:`skmat._batching`) what the module holds.
+"""
+
+import copy
+import inspect
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset as SkorchDataset
+
+from ._data import TABLE, NetInput, RowDataset, is_integer_table
+from ._loader import InMemoryDataLoader
+from ._net import LogitShiftNeuralNetClassifier, shifted_net_class
+from ._random import forked_torch_rng
+
+#: The numpy dtype a floating table takes for a module whose parameters have the
+#: torch dtype (float32 for every other module).
+TABLE_DTYPES = {
+    torch.float64: np.float64,
+    torch.float32: np.float32,
+    torch.float16: np.float16,
+}
+
+#: Defaults of the NeuralNetClassifier that wraps a bare torch module: those of
+#: scikit-learn's MLPClassifier (Adam, lr 1e-3, 200 epochs, batches of 200).
+MODULE_NET_DEFAULTS = dict(
+    criterion=torch.nn.CrossEntropyLoss,
+    optimizer=torch.optim.Adam,
+    lr=1e-3,
+    max_epochs=200,
+    batch_size=200,
+    train_split=None,
+    iterator_train=InMemoryDataLoader,
+    iterator_train__shuffle=True,
+    iterator_valid=InMemoryDataLoader,
+)
+
+
+def supported_criterion(criterion):
+    """Whether a skorch ``criterion`` parameter is one MAT knows how to shift."""
+    criterion_class = criterion if isinstance(criterion, type) else type(criterion)
+    return issubclass(criterion_class, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss))
+
+
+def make_shifted_net(
+    estimator, *, param_name, n_features, n_classes, random_state, verbose
+):
+    """A fresh, unfitted shifted net built from the user's ``estimator``.
+
+    ``estimator`` is a skorch ``NeuralNetClassifier`` (cloned with all its settings),
+    a torch module class, or a module instance (deep-copied: every fit starts from the
+    weights the user passed). Raises ``TypeError`` naming ``param_name`` otherwise.
+    """
+    if isinstance(estimator, NeuralNetClassifier):
+        params = clone(estimator).get_params(deep=False)
+        net_class = shifted_net_class(type(estimator))
+    elif isinstance(estimator, torch.nn.Module) or (
+        isinstance(estimator, type) and issubclass(estimator, torch.nn.Module)
+    ):
+        module = (
+            copy.deepcopy(estimator)
+            if isinstance(estimator, torch.nn.Module)
+            else estimator
+        )
+        params = dict(MODULE_NET_DEFAULTS, module=module)
+        net_class = LogitShiftNeuralNetClassifier
+    else:
+        raise TypeError(
+            f"{param_name} must be a skorch NeuralNetClassifier, a torch.nn.Module "
+            f"subclass or a torch.nn.Module instance; got {estimator!r}."
+        )
+    if not supported_criterion(params["criterion"]):
+        raise TypeError(
+            f"The criterion of {param_name} must be torch.nn.CrossEntropyLoss (module "
+            f"returns logits) or torch.nn.NLLLoss (module returns probabilities); got "
+            f"{params['criterion']!r}."
+        )
+    dataset = params.get("dataset", SkorchDataset)
+    if dataset is not SkorchDataset:
+        raise ValueError(
+            f"{param_name} has dataset={dataset!r}; skmat builds the datasets of its "
+            "nets itself (their rows carry the per-example extras), so leave the "
+            "net's dataset at skorch's default and pass the data as X: arrays, "
+            "tensors, a dict of them, or a torch Dataset (skorch.helper.SliceDataset)."
+        )
+    check_device(params.get("device"), param_name)
+    params.update(
+        classes=np.arange(n_classes),
+        verbose=int(verbose),
+        random_state=random_state,
+    )
+    module = params["module"]
+    if isinstance(module, type):
+        # A module class taking n_features_in / n_classes gets them from the data
+        # unless the user set them (the module's counterpart of n_features_in_).
+        accepted = inspect.signature(module).parameters
+        for name, value in [("n_features_in", n_features), ("n_classes", n_classes)]:
+            if name in accepted and f"module__{name}" not in params:
+                if value is None:
+                    raise ValueError(
+                        f"The module class of {param_name} takes {name}, which skmat "
+                        "fills in only for 2-D tables (their number of columns); for "
+                        f"this input set it yourself (module__{name}=...)."
+                    )
+                params[f"module__{name}"] = value
+    return net_class(**params)
+
+
+def is_net(estimator):
+    """Whether skmat trains ``estimator`` itself (a skorch net, a torch module or a
+    module class), rather than fitting it as a scikit-learn classifier."""
+    return isinstance(estimator, (NeuralNetClassifier, torch.nn.Module, type))
+
+
+def check_device(device, param_name):
+    """Raise a ValueError naming the device when torch cannot use it here."""
+    if device is None:
+        return
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError, ValueError) as exc:
+        available = "available" if torch.cuda.is_available() else "not available"
+        raise ValueError(
+            f"{param_name} has device={device!r}, which torch cannot use on this "
+            f"machine (CUDA is {available}): {exc}. Use device='cpu', or a device "
+            "that this machine has."
+        ) from exc
+
+
+def initialized_probe(net):
+    """An initialized copy of ``net`` (on a fork of torch's RNG) to probe the data
+    with; uninitialized when its initialization fails (:func:`probe_net` then says
+    why)."""
+    probe = clone(net)
+    with forked_torch_rng(probe.device):
+        try:
+            probe.initialize()
+        except Exception:
+            return clone(net)
+    return probe
+
+
+def module_floating_dtype(probe):
+    """The torch dtype of the floating parameters (else buffers) of an initialized
+    probe's module; None when it has none (or is not initialized)."""
+    if not getattr(probe, "initialized_", False):
+        return None
+    module = probe.module_
+    for tensor in [*module.parameters(), *module.buffers()]:
+        if tensor.is_floating_point():
+            return tensor.dtype
+    return None
+
+
+def probe_net(net, inputs, n_classes, param_name, probe=None):
+    """An initialized copy of ``net`` (``probe``, when given: see
+    :func:`initialized_probe`) that has run on two rows of ``inputs`` (so lazy
+    modules have their parameters); raise a clear error when its module does not
+    take the input or does not return one value (or, for ``NLLLoss``, one
+    probability) per class."""
+    probe = clone(net) if probe is None else probe
+    rows = RowDataset(inputs.take([0, 1][: len(inputs)]))
+    with forked_torch_rng(probe.device):
+        try:
+            if not getattr(probe, "initialized_", False):
+                probe.initialize()
+            first = next(iter(probe.forward_iter(rows, training=False)))
+            returned = None
+            if not torch.is_tensor(first) and not isinstance(first, tuple):
+                returned = type(first).__name__
+            else:
+                output = probe.forward(rows)
+        except Exception as exc:  # the module's own error, re-raised with context
+            raise ValueError(
+                f"The module of {param_name} fails on {inputs.describe()}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+    if returned is not None:
+        raise ValueError(
+            f"The module of {param_name} returns a {returned}; its forward must "
+            "return one tensor of shape (n_examples, n_classes) (logits, or "
+            "probabilities for NLLLoss), or a tuple whose first element is that "
+            "tensor (skorch's convention for extra outputs)."
+        )
+    if isinstance(output, tuple):
+        output = output[0]
+    n_rows = min(2, len(inputs))
+    if not torch.is_tensor(output) or output.ndim != 2 or output.shape[1] != n_classes:
+        shape = (
+            tuple(output.shape) if torch.is_tensor(output) else type(output).__name__
+        )
+        raise ValueError(
+            f"The module of {param_name} returns {shape} for {n_rows} examples; it "
+            f"must output one value per class, shape ({n_rows}, {n_classes}) (a module "
+            "class may take an n_classes argument, which skmat fills in)."
+        )
+    if isinstance(probe.criterion_, torch.nn.NLLLoss):
+        output = output.detach().double()
+        if (
+            not bool(torch.isfinite(output).all())
+            or bool((output < 0).any())
+            or not torch.allclose(
+                output.sum(1), torch.ones(n_rows, dtype=output.dtype), atol=1e-3
+            )
+        ):
+            raise ValueError(
+                f"The criterion of {param_name} is NLLLoss (skorch's default), which "
+                "takes probabilities, but its module returns values that are not "
+                "(negative, or rows that do not sum to 1). For a module that returns "
+                "logits, set criterion=torch.nn.CrossEntropyLoss."
+            )
+    return probe
+
+
+def probe_estimator(net, inputs, n_classes):
+    """Check the final net on two rows of ``inputs``; return the probe (an
+    initialized net) and the inputs as the nets get them.
+
+    A floating table takes the dtype of the module's parameters when they are
+    float64 or float16 (as skorch would feed it), else float32; an integer table
+    stays integer when the module takes it (token ids), else becomes floating
+    the same way (a linear layer on integer features)."""
+    probe = initialized_probe(net)
+    if inputs.kind != TABLE:
+        return probe_net(net, inputs, n_classes, "estimator", probe), inputs
+    source = inputs.source
+    module_dtype = module_floating_dtype(probe)
+    floating = TABLE_DTYPES.get(module_dtype, np.float32)
+    as_floating = inputs
+    if source.dtype != floating:
+        as_floating = NetInput(source.astype(floating), TABLE)
+    if not is_integer_table(source):
+        candidates = [as_floating]
+    else:
+        candidates = [inputs, as_floating]
+    error = None
+    for candidate in candidates:
+        try:
+            probe = probe_net(net, candidate, n_classes, "estimator", probe)
+            return probe, candidate
+        except ValueError as exc:
+            error = exc if error is None else error
+    if module_dtype is not None and module_dtype not in TABLE_DTYPES:
+        raise ValueError(
+            f"{error} The module's parameters are {module_dtype}, which a table "
+            "(validated into a numpy array) cannot hold: cast X in the module's "
+            "forward, or give the module float32 or float64 parameters."
+        ) from error
+    raise error
