@@ -3,11 +3,12 @@
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import HeldOutNetClassifier, TrainingExtras
 from ._compat import Interval, RealNotInt, StrictInterval, StrOptions
 from ._docstrings import fill_docstring
-from ._shift import logit_shift
+from ._shift import SHIFT_EPS, logit_shift, tempered_proba
 
 #: The shift strengths ``shift_strength="auto"`` chooses among: plain training and
 #: the paper's MAT.
@@ -102,7 +103,9 @@ class MATClassifier(HeldOutNetClassifier):
         ``C[j, c] = p(y = c | held-out prediction = j)`` from the tempered held-out
         probabilities; rows sum to 1.
     logit_shift_ : ndarray of shape (n_samples, n_classes)
-        The shift added to the final net's logits while it trained.
+        The shift added to the final net's logits while it trained (a property:
+        it follows from ``held_out_proba_``, ``calibration_matrix_`` and the
+        parameters).
     {early_stopping_attributes}
 
     Notes
@@ -259,7 +262,18 @@ class MATClassifier(HeldOutNetClassifier):
             sample_weight=sample_weight,
             attributes=dict(
                 calibration_matrix_=calibration,
-                logit_shift_=shift,
                 shift_strength_=float(shift_strength),
             ),
         )
+
+    @property
+    def logit_shift_(self):
+        """The shift added to the final net's logits while it trained, recomputed
+        from ``held_out_proba_``, ``calibration_matrix_``, ``shift_strength_`` and
+        the ``temperature`` and ``calibrate`` parameters (Algorithm 1)."""
+        check_is_fitted(self, "calibration_matrix_")
+        tempered = tempered_proba(self.held_out_proba_, self.temperature)
+        if self.calibrate:
+            tempered = tempered @ self.calibration_matrix_
+        shift = self.shift_strength_ * np.log(tempered + SHIFT_EPS)
+        return shift.astype(np.float32)

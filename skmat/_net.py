@@ -15,30 +15,14 @@ from ._random import forked_torch_rng
 
 
 def class_balanced_mean(per_example, y, n_classes, weight=None):
-    """The mean over the classes present of each class's (weighted) mean loss.
+    """The mean over the classes present of each class's (weighted) mean loss: XRM's
+    twin loss (Pezeshki et al., ICML 2024, Section 3), where every class counts the
+    same however few its examples, so label flips cannot feed on themselves. The
+    reference sums the class means; their mean keeps the usual loss scale.
 
-    XRM's twin loss (Pezeshki et al., ICML 2024, Section 3: "class-balanced" cross
-    entropy on the working labels): every class present in the batch counts the
-    same, however few its examples, so label flips cannot feed on themselves until
-    one class takes all the labels. The reference code sums the class means; their
-    mean keeps the scale of the usual batch mean (the same value on a batch with
-    equal class counts), so the net's learning rate means what it means elsewhere.
-
-    Parameters
-    ----------
-    per_example : torch.Tensor of shape (..., batch)
-        Unreduced losses.
-    y : torch.Tensor of shape (..., batch)
-        Integer labels; a negative label (an ``ignore_index``) counts in no class.
-    n_classes : int
-        Number of classes.
-    weight : torch.Tensor of shape (..., batch), default=None
-        Per-example weights (1 when None); an example of weight 0 counts nowhere.
-
-    Returns
-    -------
-    loss : torch.Tensor of shape (...)
-        0 where no example counts.
+    ``per_example``, integer labels ``y`` and ``weight`` have shape (..., batch); a
+    negative label (an ignored one) or a weight of 0 counts in no class; a batch
+    where nothing counts gives 0.
     """
     member = torch.nn.functional.one_hot(y.clamp_min(0), n_classes)
     member = member.to(per_example.dtype) * (y >= 0).unsqueeze(-1)
@@ -75,16 +59,12 @@ def batch_loss(
     n_classes=None,
     ignore_index=-100,
 ):
-    """The training loss of a batch from its examples' losses; every engine (the
-    final net, the held-out nets one by one and stacked, XRM's twins) reduces with
-    it.
-
-    ``sum_i w_i loss_i / sum_i w_i`` over the examples that count (``w_i = 1``
-    without weights; a label equal to a non-negative ``ignore_index`` counts
-    nowhere), or with ``class_balanced`` the class-balanced mean
-    (:func:`class_balanced_mean`, over ``n_classes``); all-zero weights give 0,
-    not NaN. Leading
-    dimensions of ``per_example``, ``y`` and ``weight`` (..., batch) are models
+    """The training loss of a batch from its examples' losses, as every engine
+    (the final net, the held-out nets one by one and stacked, XRM's twins)
+    reduces them: ``sum_i w_i loss_i / sum_i w_i`` over the examples that count
+    (``w_i = 1`` without weights; a label equal to a non-negative ``ignore_index``
+    counts nowhere; all-zero weights give 0, not NaN), or the class-balanced mean
+    (:func:`class_balanced_mean`). Leading dimensions (..., batch) are models
     trained together: one loss each.
     """
     if ignore_index >= 0:
@@ -247,11 +227,6 @@ def net_logits(net, inputs):
     if isinstance(net.criterion_, torch.nn.NLLLoss):
         output = torch.log(output + torch.finfo(torch.float32).eps)
     return output.numpy()
-
-
-def n_parameters(module):
-    """Number of parameters of an initialized module."""
-    return sum(p.numel() for p in module.parameters())
 
 
 class TrainingDiverged(ValueError):

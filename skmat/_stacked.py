@@ -185,7 +185,8 @@ def fit_stacked(
 
     Each net ends as its own ``fit`` on a :class:`~skmat._data.RowDataset` of its
     rows leaves it (weights, optimizer state, history), up to float rounding; the
-    net must pass :func:`skmat._batching.batching_obstacle`.
+    net must pass :func:`skmat._batching.batching_obstacle`. At step t every model
+    takes its own t-th batch; a model with no batch left leaves the stack.
 
     Parameters
     ----------
@@ -198,10 +199,16 @@ def fit_stacked(
         Encoded labels of all rows.
     sample_weight : ndarray of shape (n_samples,), default=None
     before_step : callable, default=None
-        As :func:`train_stacked` takes it.
+        Called at every step, before the forward pass and the optimizer step, as
+        ``before_step(step)``; ``step`` holds ``active`` (the model in each row of
+        the stack), ``batches`` (their rows, unpadded), ``x`` (the gathered, padded
+        input, (len(active), width, ...)), ``y`` (the labels of all rows, a tensor
+        the hook may change in place: the step's batch was gathered already),
+        ``params`` (the stacked parameters before the update), ``finished`` (model
+        -> (parameters, optimizer state) of the models that took all their steps),
+        ``forward(params, x)`` (vmapped) and ``forward_one`` (for one model).
     phase : skmat._progress.Phase, default=None
-        Hears of each epoch of each net (with its loss), as the one-by-one fits'
-        progress callback does.
+        Hears of each epoch of each net, with its loss.
 
     Returns
     -------
@@ -221,46 +228,13 @@ def fit_stacked(
         def on_epoch_end(model, epoch, loss):
             phase.epoch_done(loss, model=model, epoch=epoch)
 
-    train_stacked(
-        nets, schedules, gather, before_step=before_step, on_epoch_end=on_epoch_end
-    )
+    _train(nets, schedules, gather, before_step, on_epoch_end)
     return nets
 
 
-def train_stacked(nets, schedules, gather, *, before_step=None, on_epoch_end=None):
-    """Train initialized ``nets`` in lockstep as one stacked model, in place.
-
-    At step t every model takes the t-th batch of its schedule; a model that has no
-    batch left leaves the stack. At the end each net holds its trained weights, its
-    optimizer state and its history.
-
-    Parameters
-    ----------
-    nets : list of skorch NeuralNetClassifier
-        Initialized clones of one shifted net (:func:`initialized_net`), as many as
-        ``schedules``.
-    schedules : list of iterables of (epoch, row indices)
-        The batches of each model (positions of ``gather``'s data), e.g.
-        :class:`RowSchedule`.
-    gather : StackedRows
-        Holds the data; its labels ``gather.y`` are read at every step, so a caller
-        may change them in place between steps (the batch of the current step is
-        gathered before ``before_step`` runs).
-    before_step : callable, default=None
-        Called at every step after the batches are gathered and before the forward
-        pass and the optimizer step, as ``before_step(step)`` with a
-        :class:`types.SimpleNamespace` ``step`` holding ``active`` (the model in each
-        row of the stack), ``batches`` (their row indices, unpadded), ``x`` (the
-        gathered, padded input, shape (len(active), width, ...)), ``y`` (the labels
-        of all rows, which the hook may change in place), ``params`` (the
-        stacked parameters, before this step's update), ``finished`` (model ->
-        (parameters, optimizer state) of the models that took all their steps),
-        ``forward`` (the vmapped functional forward: ``forward(params, x)``) and
-        ``forward_one`` (the same for one model's parameters and batch).
-    on_epoch_end : callable, default=None
-        Called as ``on_epoch_end(model, epoch, loss)`` when a model has taken the
-        last step of an epoch (0-based), with the epoch's mean training loss.
-    """
+def _train(nets, schedules, gather, before_step, on_epoch_end):
+    """The stacked training loop of :func:`fit_stacked` over initialized ``nets``,
+    their :class:`RowSchedule` and the :class:`StackedRows` ``gather``."""
     criterion = nets[0].criterion_
     balanced = bool(getattr(nets[0], "class_balanced", False))
     module = stacked_module(nets[0].module_)

@@ -115,7 +115,7 @@ def _leaves(x, function):
 
 
 def _stacked_flips(flipper):
-    """The ``before_step`` hook of :func:`skmat._stacked.train_stacked`."""
+    """The ``before_step`` hook of :func:`skmat._stacked.fit_stacked`."""
 
     def before_step(step):
         flipper.labels = step.y

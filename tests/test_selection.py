@@ -242,7 +242,8 @@ def test_an_interrupted_selection_leaves_the_estimator_as_it_was(figure1):
         clf.fit(X, y)
     del clf._final_fit
     assert set(vars(clf)) == set(before)
-    assert_allclose(clf.logit_shift_, before["logit_shift_"])
+    assert_allclose(clf.held_out_proba_, before["held_out_proba_"])
+    assert_allclose(clf.calibration_matrix_, before["calibration_matrix_"])
 
 
 def test_verbose_reports_each_candidate_and_the_choice(figure1, capsys):
