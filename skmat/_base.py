@@ -209,14 +209,9 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         )
 
     def _held_out_kind(self):
-        """The held-out strategy that runs: ``held_out``, where ``"auto"`` means
-        ``"kfold"`` when ``cv`` is set or the held-out model is a scikit-learn
-        estimator, and ``"xrm"`` otherwise."""
-        if self.held_out != "auto":
-            return self.held_out
-        if self.cv is not None or not is_net(self._held_out_template()):
-            return "kfold"
-        return "xrm"
+        """The held-out strategy that runs (a subclass that offers ``"auto"``
+        resolves it)."""
+        return self.held_out
 
     def _folds(self):
         """``cv``, where None means 5 folds."""

@@ -9,6 +9,7 @@ from ._base import HeldOutNetClassifier, TrainingExtras
 from ._compat import Interval, RealNotInt, StrictInterval, StrOptions
 from ._docstrings import fill_docstring
 from ._shift import SHIFT_EPS, logit_shift, tempered_proba
+from ._user_net import is_net
 
 #: The shift strengths ``shift_strength="auto"`` chooses among: plain training and
 #: the paper's MAT.
@@ -208,6 +209,15 @@ class MATClassifier(HeldOutNetClassifier):
 
     def _held_out_epochs(self):
         return self.held_out_epochs
+
+    def _held_out_kind(self):
+        """``held_out``, where ``"auto"`` means ``"kfold"`` when ``cv`` is set or
+        the held-out model is a scikit-learn estimator, and ``"xrm"`` otherwise."""
+        if self.held_out != "auto":
+            return self.held_out
+        if self.cv is not None or not is_net(self._held_out_template()):
+            return "kfold"
+        return "xrm"
 
     def _selection_grid(self):
         if isinstance(self.shift_strength, str):
