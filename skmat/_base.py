@@ -81,7 +81,7 @@ from ._net import TrainingDiverged, divergence, net_logits, without_callback
 from ._proba import check_proba, degenerate_classes
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
-from ._selection import choose_value
+from ._selection import choose_for_data
 from ._shift import logits_to_log_proba
 from ._user_net import is_net, make_shifted_net, probe_estimator, probe_net
 from .exceptions import DegenerateHeldOutWarning
@@ -514,65 +514,35 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         self, progress, net, inputs, y_encoded, sample_weight, proba, grid, rng
     ):
         """Choose the value of ``grid = (name, values)`` for the data
-        (:func:`skmat._selection.choose_value`): copies of the final ``net`` trained
-        on part of the training set, scored on the rest. Return ``{name: chosen}``
-        and the fitted attributes that report the choice."""
+        (:func:`skmat._selection.choose_for_data`). Return ``{name: chosen}`` and
+        the fitted attributes that report the choice."""
         name, values = grid
 
-        def weights(rows):
-            return None if sample_weight is None else sample_weight[rows]
-
-        def fit(candidate, rows, extras, phase):
-            dataset = RowDataset(inputs.take(rows), y_encoded[rows], extras)
-            # leave torch's RNG as it was: the final net then trains exactly as it
-            # would with the chosen value given
-            with forked_torch_rng(candidate.device):
-                return self._final_fit(
-                    progress, candidate, dataset, None, y_encoded[rows], inputs, phase
-                )
-
-        def fit_candidate(value, rows):
-            extras = self._training_extras(
-                y_encoded[rows], weights(rows), None, proba[rows], **{name: value}
+        def extras(value, rows):
+            weights = None if sample_weight is None else sample_weight[rows]
+            training = self._training_extras(
+                y_encoded[rows], weights, None, proba[rows], **{name: value}
             )
-            candidate = clone(net).set_params(**extras.net_params)
-            phase = f"final net with {name}={value:g} (choosing)"
-            return fit(candidate, rows, extras.row_extras(), phase)
+            return training.net_params, training.row_extras()
 
-        def fit_plain(rows):
-            extras = TrainingExtras(sample_weight=weights(rows)).row_extras()
-            phase = f"plain net grouping the validation examples (choosing {name})"
-            return fit(clone(net), rows, extras, phase)
+        def final_fit(candidate, dataset, labels, phase):
+            return self._final_fit(
+                progress, candidate, dataset, None, labels, inputs, phase
+            )
 
-        def predict(model, rows):
-            with forked_torch_rng(model.device):
-                return net_logits(model, inputs.take(rows)).argmax(axis=1)
-
-        best, scores, valid = choose_value(
+        return choose_for_data(
+            name,
             values,
+            net,
+            inputs,
             y_encoded,
-            fit_candidate=fit_candidate,
-            fit_plain=fit_plain,
-            predict=predict,
+            extras=extras,
+            final_fit=final_fit,
             fraction=self._selection_fraction(),
             seed=draw_seed(rng),
             sample_weight=sample_weight,
+            log=self._log,
         )
-        for value, (mean, worst) in zip(values, scores):
-            self._log(
-                f"{name}={value:g}: validation accuracy {mean:.3f} on average over "
-                f"the inferred groups, {worst:.3f} in the worst ({len(valid)} "
-                "examples)"
-            )
-        self._log(f"chose {name}={values[best]:g}")
-        return {name: values[best]}, {
-            "selection_results_": {
-                name: np.asarray(values, dtype=float),
-                "mean_group_accuracy": np.array([s[0] for s in scores]),
-                "worst_group_accuracy": np.array([s[1] for s in scores]),
-            },
-            "selection_indices_": valid,
-        }
 
     def _warn_if_degenerate(self, proba, y_encoded, classes, given):
         """Warn (:class:`~skmat.exceptions.DegenerateHeldOutWarning`) when the

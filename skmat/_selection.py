@@ -23,7 +23,12 @@ chose plain training there (user guide, "Choosing the shift strength").
 """
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+from ._data import WEIGHT_KEY, RowDataset
+from ._net import net_logits
+from ._random import forked_torch_rng
 
 
 def selection_split(y, fraction, seed):
@@ -145,3 +150,73 @@ def best_candidate(scores):
         if score > scores[best]:
             best = position
     return best
+
+
+def choose_for_data(
+    name,
+    values,
+    net,
+    inputs,
+    y,
+    *,
+    extras,
+    final_fit,
+    fraction,
+    seed,
+    sample_weight,
+    log,
+):
+    """Choose the value of the parameter ``name`` among ``values`` for the data
+    (:func:`choose_value`): copies of the final ``net`` trained on part of the
+    training set (``inputs``, encoded ``y``), scored on the rest.
+
+    ``extras(value, rows)`` gives a candidate's net parameters and row extras;
+    ``final_fit(net, dataset, labels, phase)`` trains a net as the final net
+    trains. Every net trains on a fork of torch's RNG, so the final net then trains
+    exactly as it would with the chosen value given. Return ``{name: chosen}`` and
+    the fitted attributes that report the choice (``log`` hears each score).
+    """
+
+    def fit(candidate, rows, row_extras, phase):
+        dataset = RowDataset(inputs.take(rows), y[rows], row_extras)
+        with forked_torch_rng(candidate.device):
+            return final_fit(candidate, dataset, y[rows], phase)
+
+    def fit_candidate(value, rows):
+        net_params, row_extras = extras(value, rows)
+        phase = f"final net with {name}={value:g} (choosing)"
+        return fit(clone(net).set_params(**net_params), rows, row_extras, phase)
+
+    def fit_plain(rows):
+        weights = {} if sample_weight is None else {WEIGHT_KEY: sample_weight[rows]}
+        phase = f"plain net grouping the validation examples (choosing {name})"
+        return fit(clone(net), rows, weights, phase)
+
+    def predict(model, rows):
+        with forked_torch_rng(model.device):
+            return net_logits(model, inputs.take(rows)).argmax(axis=1)
+
+    best, scores, valid = choose_value(
+        values,
+        y,
+        fit_candidate=fit_candidate,
+        fit_plain=fit_plain,
+        predict=predict,
+        fraction=fraction,
+        seed=seed,
+        sample_weight=sample_weight,
+    )
+    for value, (mean, worst) in zip(values, scores):
+        log(
+            f"{name}={value:g}: validation accuracy {mean:.3f} on average over the "
+            f"inferred groups, {worst:.3f} in the worst ({len(valid)} examples)"
+        )
+    log(f"chose {name}={values[best]:g}")
+    return {name: values[best]}, {
+        "selection_results_": {
+            name: np.asarray(values, dtype=float),
+            "mean_group_accuracy": np.array([s[0] for s in scores]),
+            "worst_group_accuracy": np.array([s[1] for s in scores]),
+        },
+        "selection_indices_": valid,
+    }
