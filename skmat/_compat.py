@@ -8,7 +8,8 @@ behaviour differs within the supported range, the difference is gated by the
 installed version (``sklearn_version``), as scikit-learn's own ``utils.fixes`` does.
 Checked against scikit-learn 1.6.1 and 1.9.1, skorch 1.1.0 and 1.4.0, torch 2.1.2
 and 2.13.0 (the minimum versions of ``setup.py`` and ``.ci/minimum-versions.txt``,
-and the current ones, both run by ``.ci/run``).
+and the current ones, both run by ``.ci/run``); the torch names here are public
+classes, each there since torch 1.12.
 """
 
 import numpy as np
@@ -53,7 +54,7 @@ from sklearn.utils.fixes import parse_version
 
 # Raises the error scikit-learn's own meta-estimators raise for unknown fit
 # parameters when metadata routing is off. sklearn.utils.metadata_routing since 1.4;
-# 1.9 adds an optional ``allow``, unused here.
+# 1.8 has an optional ``allow`` more than 1.6.1, unused here.
 from sklearn.utils.metadata_routing import _raise_for_params as raise_for_params
 from sklearn.utils.validation import _check_sample_weight
 
@@ -75,8 +76,8 @@ __all__ = [
     "validate_params",
 ]
 
-#: The installed scikit-learn's release (``1.9.1`` for ``1.9.1``, ``1.10.0`` for a
-#: ``1.10.dev0`` build), for the version gates below.
+#: The installed scikit-learn's release, for the version gates below (a development
+#: build counts as its release: ``1.10`` for ``1.10.dev0``).
 sklearn_version = parse_version(parse_version(sklearn.__version__).base_version)
 
 
