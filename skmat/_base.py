@@ -4,8 +4,9 @@ held-out predictions of copies of the same net.
 
 Every estimator here runs the same steps in :meth:`HeldOutNetClassifier.fit`:
 
-1. validate the data and encode the labels (:mod:`skmat._data`: tables, arrays of
-   any shape, dicts of them, Datasets);
+1. validate the data and encode the labels (:mod:`skmat._validation`, on the
+   inputs of :mod:`skmat._data`: tables, arrays of any shape, dicts of them,
+   Datasets);
 2. when the method needs them, get held-out predictions for every training example
    (:mod:`skmat._held_out`: k folds, XRM twins, or one in-sample model, batched when
    the net allows it);
@@ -30,43 +31,32 @@ from scipy.special import softmax
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import check_cv
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
     process_routing,
 )
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
-    validate_data,
 )
 
 from ._compat import (
     HasMethods,
     StrictInterval,
     StrOptions,
-    check_sample_weight,
     fit_context,
     raise_for_params,
 )
 from ._data import (
-    ARRAY,
     GROUP_KEY,
     MAPPING,
     SHIFT_KEY,
     TABLE,
     WEIGHT_KEY,
-    NetInput,
     RowDataset,
-    check_net_input,
-    detached,
-    input_kind,
-    is_integer_table,
-    non_numeric_columns,
 )
 from ._early_stopping import EARLY_STOPPING, VALID_SCORE_KEY, add_early_stopping
 from ._held_out import (
@@ -84,6 +74,7 @@ from ._random import draw_seed, forked_torch_rng
 from ._selection import choose_for_data
 from ._shift import logits_to_log_proba
 from ._user_net import is_net, make_shifted_net, probe_estimator, probe_net
+from ._validation import check_fit_data, check_input
 from .exceptions import DegenerateHeldOutWarning
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
@@ -92,12 +83,6 @@ _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
 def inferred_group_ids(y_encoded, misclassified):
     """Inferred group of each example: ``2 * class_index + misclassified``."""
     return 2 * np.asarray(y_encoded) + np.asarray(misclassified, dtype=int)
-
-
-def fitted_input(estimator, X):
-    """``X`` checked as the fitted ``estimator`` (a :class:`HeldOutNetClassifier`)
-    predicts on it: a :class:`~skmat._data.NetInput`."""
-    return estimator._check_X(X, reset=False)
 
 
 class TrainingExtras(Bunch):
@@ -290,116 +275,12 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         vars(self).update(fitted)
         return self
 
-    def _check_X(self, X, y=None, *, reset):
-        """Validate ``X`` (and ``y``) as :meth:`fit` (``reset``) or prediction takes
-        them; return a :class:`~skmat._data.NetInput` (and y)."""
-        X = detached(X)  # the nets train on X, never through it
-        kind = input_kind(X)
-        if not reset:
-            check_is_fitted(self)
-            spec = self._input_spec_
-            if (kind == MAPPING) != (spec.kind == MAPPING):
-                expected = (
-                    f"a dict with the keys {spec.keys}"
-                    if spec.kind == MAPPING
-                    else "arrays, tensors or a Dataset"
-                )
-                raise ValueError(
-                    f"X must be {expected}, as in fit; got {type(X).__name__}."
-                )
-            if spec.kind == TABLE:
-                kind = TABLE  # scikit-learn's validation says what is wrong
-            elif kind == TABLE:
-                kind = ARRAY
-        if kind == TABLE:
-            if reset:
-                # float64 stays float64 until the module's dtype is known (fit casts
-                # floating tables to it, float32 for most modules)
-                dtype = None if is_integer_table(X) else [np.float32, np.float64]
-            else:
-                dtype = self._input_spec_.dtype
-                if np.dtype(dtype).kind in "iub" and not is_integer_table(X):
-                    raise ValueError(
-                        f"X holds non-integer values, but this {type(self).__name__} "
-                        f"was fitted on integers of dtype {np.dtype(dtype)} (token "
-                        "ids?); pass integers."
-                    )
-            try:
-                if y is None:
-                    X = validate_data(self, X, reset=reset, dtype=dtype)
-                else:
-                    X, y = validate_data(self, X, y, reset=reset, dtype=dtype)
-            except (ValueError, TypeError) as exc:
-                columns = non_numeric_columns(X)
-                if not columns:
-                    raise
-                raise ValueError(
-                    f"X has columns that do not hold numbers: {columns}, and "
-                    f"they do not convert to numbers ({type(exc).__name__}: {exc}). "
-                    "Encode them first, e.g. with OrdinalEncoder or OneHotEncoder "
-                    "in a ColumnTransformer before this estimator in a Pipeline."
-                ) from exc
-            if not X.flags.writeable:
-                # e.g. a view of a pandas frame: torch warns on read-only arrays
-                X = X.copy()
-            if not reset and X.dtype != dtype:
-                X = X.astype(dtype)
-            inputs = NetInput(X, TABLE)
-        else:
-            inputs = check_net_input(X, kind)
-            if y is not None:
-                y = column_or_1d(y, warn=True)
-                check_consistent_length(np.empty(len(inputs)), y)
-        return inputs if y is None else (inputs, y)
-
-    def _validated(self, X, y, sample_weight, groups):
-        """The checked inputs, encoded labels, classes, weights and groups (and the
-        attributes that scikit-learn's validation sets)."""
-        fitted = {}
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is "
-                "None."
-            )
-        inputs, y = self._check_X(X, y, reset=True)
-        for name in ("n_features_in_", "feature_names_in_"):
-            value = vars(self).pop(name, None)  # set by validate_data
-            if value is not None and inputs.kind == TABLE:
-                fitted[name] = value
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        classes = encoder.classes_
-        n_classes = len(classes)
-        if n_classes < 2:
-            raise ValueError(
-                f"y must contain at least 2 classes; got 1 class: {classes[0]!r}."
-            )
-        y_encoded = encoder.transform(y)
-        n_samples = len(inputs)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, n_samples)
-        if groups is not None:
-            groups = np.asarray(groups)
-            if groups.shape != (n_samples,):
-                raise ValueError(
-                    f"groups must have shape (n_samples,) = ({n_samples},); got "
-                    f"{groups.shape}."
-                )
-            try:
-                np.unique(groups)
-            except TypeError as exc:
-                raise ValueError(
-                    "The labels in groups must be sortable (all numbers or all "
-                    f"strings); got values of several types: {exc}"
-                ) from exc
-        return fitted, inputs, y_encoded, classes, sample_weight, groups
-
     def _fit(self, X, y, sample_weight, groups, held_out_proba, fit_params):
         """Compute everything fit assigns; return it as a dict of attributes."""
         clock = PhaseClock()
         progress = FitProgress(type(self).__name__, self.verbose)
-        fitted, inputs, y_encoded, classes, sample_weight, groups = self._validated(
-            X, y, sample_weight, groups
+        fitted, inputs, y_encoded, classes, sample_weight, groups = check_fit_data(
+            self, X, y, sample_weight, groups
         )
         n_samples, n_classes = len(inputs), len(classes)
         rng = check_random_state(self.random_state)
@@ -745,7 +626,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
                 f"{type(self).__name__} was fitted with held_out_proba; only the "
                 "training set's groups (infer_groups()) are known."
             )
-        inputs = self._check_X(X, reset=False)
+        inputs = check_input(self, X, reset=False)
         y = column_or_1d(y)
         check_consistent_length(np.empty(len(inputs)), y)
         known = np.isin(y, self.classes_)
@@ -766,7 +647,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         return inferred_group_ids(y_encoded, misclassified)
 
     def _logits(self, X):
-        inputs = self._check_X(X, reset=False)
+        inputs = check_input(self, X, reset=False)
         with forked_torch_rng(self.estimator_.device):
             return net_logits(self.estimator_, inputs)
 

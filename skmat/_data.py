@@ -24,6 +24,8 @@ from scipy.sparse import issparse
 from skorch.helper import SliceDataset, SliceDict
 from torch.utils.data import default_collate
 
+from ._compat import safe_indexing
+
 #: Key of the input in a batch when X is not a dict (the module gets it positionally).
 INPUT_KEY = "X"
 #: Keys of the per-example extras that ride along with the input in a batch.
@@ -352,8 +354,6 @@ def n_rows(X):
 def take_rows(X, rows):
     """Rows of any X that skmat takes, in the same form (a dict stays a dict, a
     Dataset becomes a ``SliceDataset`` of the rows); for cross-validation loops."""
-    from sklearn.utils import _safe_indexing
-
     rows = np.asarray(rows)
     kind = input_kind(X)
     if kind == MAPPING:
@@ -365,7 +365,7 @@ def take_rows(X, rows):
         return X[rows]
     if torch.is_tensor(X):
         return _index(X, rows)
-    return _safe_indexing(X, rows)
+    return safe_indexing(X, rows)
 
 
 def take_fit_params(params, rows, n_samples):

@@ -357,7 +357,7 @@ class _GroupScorer(Scorer):
         -------
         self : object
         """
-        requests = {**self._get_metadata_request().score.requests, **kwargs}
+        requests = {**self.get_metadata_routing().score.requests, **kwargs}
         return super().set_score_request(**requests)
 
 

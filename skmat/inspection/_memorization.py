@@ -11,7 +11,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from .._base import fitted_input
 from .._compat import HasMethods, StrOptions, validate_params
 from .._data import TABLE, input_kind, n_rows, take_fit_params, take_rows
 from .._held_out import model_proba
@@ -19,6 +18,7 @@ from .._kfold import make_splits
 from .._mat import MATClassifier
 from .._proba import check_finite, check_proba, in_class_columns
 from .._random import draw_seed, forked_torch_rng
+from .._validation import check_input
 
 _PROCEDURES = ("estimator", "erm")
 
@@ -513,7 +513,7 @@ def _erm_halves(
 def _fold_nets_halves(mat, X, classes):
     """Both halves from a fitted MATClassifier's fold nets: each predicts the
     examples it trained on; the held-out half is its ``held_out_proba_``."""
-    inputs = fitted_input(mat, X)
+    inputs = check_input(mat, X, reset=False)
     n_samples, n_classes = len(inputs), len(classes)
     device = mat.estimator_.device
     probas, splits = [], []

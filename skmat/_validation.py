@@ -1,0 +1,141 @@
+"""Input validation of skmat's estimators, as functions of the estimator (the way
+scikit-learn's ``validate_data(estimator, X, ...)`` is): :func:`check_fit_data` for
+fit, :func:`check_input` for the inputs of fit and of prediction. Every estimator
+module and :mod:`skmat.inspection` call them; none reaches into another's methods.
+"""
+
+import numpy as np
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._compat import check_sample_weight
+from ._data import (
+    ARRAY,
+    MAPPING,
+    TABLE,
+    NetInput,
+    check_net_input,
+    detached,
+    input_kind,
+    is_integer_table,
+    non_numeric_columns,
+)
+
+
+def check_input(estimator, X, y=None, *, reset):
+    """Validate ``X`` (and ``y``) as ``estimator``'s fit (``reset=True``) or, once it
+    is fitted, its prediction (``reset=False``) takes them; return a
+    :class:`~skmat._data.NetInput` (and y).
+
+    With ``reset=True`` scikit-learn's validation sets ``n_features_in_`` (and
+    ``feature_names_in_``) on ``estimator`` for a table; with ``reset=False`` ``X``
+    must have the form that fit recorded in ``estimator._input_spec_``.
+    """
+    X = detached(X)  # the nets train on X, never through it
+    kind = input_kind(X)
+    if not reset:
+        check_is_fitted(estimator)
+        spec = estimator._input_spec_
+        if (kind == MAPPING) != (spec.kind == MAPPING):
+            expected = (
+                f"a dict with the keys {spec.keys}"
+                if spec.kind == MAPPING
+                else "arrays, tensors or a Dataset"
+            )
+            raise ValueError(
+                f"X must be {expected}, as in fit; got {type(X).__name__}."
+            )
+        if spec.kind == TABLE:
+            kind = TABLE  # scikit-learn's validation says what is wrong
+        elif kind == TABLE:
+            kind = ARRAY
+    if kind == TABLE:
+        if reset:
+            # float64 stays float64 until the module's dtype is known (fit casts
+            # floating tables to it, float32 for most modules)
+            dtype = None if is_integer_table(X) else [np.float32, np.float64]
+        else:
+            dtype = spec.dtype
+            if np.dtype(dtype).kind in "iub" and not is_integer_table(X):
+                raise ValueError(
+                    "X holds non-integer values, but this "
+                    f"{type(estimator).__name__} was fitted on integers of dtype "
+                    f"{np.dtype(dtype)} (token ids?); pass integers."
+                )
+        try:
+            if y is None:
+                X = validate_data(estimator, X, reset=reset, dtype=dtype)
+            else:
+                X, y = validate_data(estimator, X, y, reset=reset, dtype=dtype)
+        except (ValueError, TypeError) as exc:
+            columns = non_numeric_columns(X)
+            if not columns:
+                raise
+            raise ValueError(
+                f"X has columns that do not hold numbers: {columns}, and "
+                f"they do not convert to numbers ({type(exc).__name__}: {exc}). "
+                "Encode them first, e.g. with OrdinalEncoder or OneHotEncoder "
+                "in a ColumnTransformer before this estimator in a Pipeline."
+            ) from exc
+        if not X.flags.writeable:
+            # e.g. a view of a pandas frame: torch warns on read-only arrays
+            X = X.copy()
+        if not reset and X.dtype != dtype:
+            X = X.astype(dtype)
+        inputs = NetInput(X, TABLE)
+    else:
+        inputs = check_net_input(X, kind)
+        if y is not None:
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(np.empty(len(inputs)), y)
+    return inputs if y is None else (inputs, y)
+
+
+def check_fit_data(estimator, X, y, sample_weight, groups):
+    """The data of ``estimator``'s fit, checked: ``(fitted, inputs, y_encoded,
+    classes, sample_weight, groups)``, ``fitted`` holding the attributes that
+    scikit-learn's validation sets (taken off ``estimator``, for fit to assign)."""
+    fitted = {}
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is "
+            "None."
+        )
+    inputs, y = check_input(estimator, X, y, reset=True)
+    for name in ("n_features_in_", "feature_names_in_"):
+        value = vars(estimator).pop(name, None)  # set by validate_data
+        if value is not None and inputs.kind == TABLE:
+            fitted[name] = value
+    check_classification_targets(y)
+    encoder = LabelEncoder().fit(y)
+    classes = encoder.classes_
+    n_classes = len(classes)
+    if n_classes < 2:
+        raise ValueError(
+            f"y must contain at least 2 classes; got 1 class: {classes[0]!r}."
+        )
+    y_encoded = encoder.transform(y)
+    n_samples = len(inputs)
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, n_samples)
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n_samples,):
+            raise ValueError(
+                f"groups must have shape (n_samples,) = ({n_samples},); got "
+                f"{groups.shape}."
+            )
+        try:
+            np.unique(groups)
+        except TypeError as exc:
+            raise ValueError(
+                "The labels in groups must be sortable (all numbers or all "
+                f"strings); got values of several types: {exc}"
+            ) from exc
+    return fitted, inputs, y_encoded, classes, sample_weight, groups
