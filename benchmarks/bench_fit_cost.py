@@ -11,6 +11,8 @@ prints the median wall time over ``--repeats`` full fits of:
   ``cross_val_predict``), then the final fit;
 * MAT, ``cv=5``, ``fold_training="batched"`` (the 5 fold nets as one stacked model);
 * MAT, ``held_out="xrm"`` (two twins with label flipping, batched);
+* MAT, ``held_out="xrm"``, ``fold_training="sequential"`` (the twins as two skorch
+  fits in lockstep);
 
 and each one's ratio to ERM. Pass ``--device cuda`` on a GPU machine.
 
@@ -106,6 +108,7 @@ def main():
         "MAT sequential": dict(fold_training="sequential"),
         "MAT batched": dict(fold_training="batched"),
         "MAT xrm": dict(held_out="xrm"),
+        "MAT xrm lockstep": dict(held_out="xrm", fold_training="sequential"),
     }
     print(f"{'setting':<16}{'ERM':>9}" + "".join(f"{v:>24}" for v in variants))
     for name, (module, n_features) in settings.items():
