@@ -20,69 +20,43 @@ Helpers compute, ``fit`` assigns: a fit that fails or is interrupted (Ctrl-C) le
 the estimator as it was before.
 """
 
-import warnings
 from abc import ABCMeta, abstractmethod
-from inspect import signature
 from numbers import Integral, Real
 
-import numpy as np
 import torch
-from scipy.special import softmax
-from sklearn import get_config
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.model_selection import check_cv
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    process_routing,
-)
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-)
 
 from ._compat import (
     HasMethods,
     StrictInterval,
     StrOptions,
     fit_context,
-    raise_for_params,
 )
 from ._data import (
     GROUP_KEY,
-    MAPPING,
     SHIFT_KEY,
     TABLE,
     WEIGHT_KEY,
     RowDataset,
 )
-from ._early_stopping import EARLY_STOPPING, VALID_SCORE_KEY, add_early_stopping
+from ._early_stopping import add_early_stopping, early_stopping_result
 from ._held_out import (
     HeldOutStrategy,
     fit_held_out,
-    held_out_epochs,
-    misclassified_by_any,
     resolve_held_out,
 )
 from ._interrupt import raise_if_interrupted, watch_interrupts
-from ._net import TrainingDiverged, divergence, net_logits, without_callback
-from ._proba import check_proba, degenerate_classes
+from ._net import TrainingDiverged, divergence, divergence_advice
+from ._predict import FittedNetMixin, inferred_group_ids
+from ._proba import check_proba, warn_if_degenerate
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._selection import choose_for_data
-from ._shift import logits_to_log_proba
-from ._user_net import is_net, make_shifted_net, probe_estimator, probe_net
-from ._validation import check_fit_data, check_input
-from .exceptions import DegenerateHeldOutWarning
+from ._user_net import held_out_model, is_net, make_shifted_net, probe_estimator
+from ._validation import check_fit_data, fit_router, input_spec, route_fit_params
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
-
-
-def inferred_group_ids(y_encoded, misclassified):
-    """Inferred group of each example: ``2 * class_index + misclassified``."""
-    return 2 * np.asarray(y_encoded) + np.asarray(misclassified, dtype=int)
 
 
 class TrainingExtras(Bunch):
@@ -114,7 +88,9 @@ class TrainingExtras(Bunch):
         return {key: self[name] for name, key in keys.items() if self[name] is not None}
 
 
-class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
+class HeldOutNetClassifier(
+    FittedNetMixin, ClassifierMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Base class: a net classifier trained on extras made from held-out predictions.
 
     Subclasses define ``__init__`` (their parameters, plus those of
@@ -142,43 +118,29 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         "random_state": ["random_state"],
     }
 
+    # Subclass hooks: whether fit runs the held-out phase (given fit's groups); a
+    # parameter of _training_extras to choose for the data, (name, values), and the
+    # share of the training set that validates it; fitted attributes that need the
+    # final net.
     def _needs_held_out(self, groups):
-        """Whether fit runs the held-out phase (given the ``groups`` passed to fit)."""
         return True
+
+    def _selection_grid(self):
+        return None
+
+    def _selection_fraction(self):
+        raise NotImplementedError
+
+    def _final_attributes(self, estimator):
+        return {}
 
     @abstractmethod
     def _training_extras(self, y_encoded, sample_weight, groups, held_out_proba):
         """The final net's :class:`TrainingExtras`. ``held_out_proba`` is None when
         the held-out phase did not run."""
 
-    def _selection_grid(self):
-        """``(name, values)``: a parameter of ``_training_extras`` that fit chooses
-        among ``values`` on held-out rows (:meth:`_select`), or None (subclass
-        hook)."""
-        return None
-
-    def _selection_fraction(self):
-        """The share of the training set that :meth:`_select` validates on."""
-        raise NotImplementedError
-
-    def _final_attributes(self, estimator):
-        """Fitted attributes that need the fitted final net (subclass hook)."""
-        return {}
-
     #: What to try when a net's training diverges (subclasses add their own knob).
     _divergence_remedy = "a smaller learning rate"
-
-    def _divergence_advice(self, message, inputs):
-        """``message`` with what to try: the method's remedy, and scaling X when
-        its values are large."""
-        advice = f"{message} Try {self._divergence_remedy}"
-        largest = inputs.largest_magnitude()
-        if largest is not None and largest > 1e4:
-            advice += (
-                f", and scale X: it holds values up to {largest:.3g} in absolute "
-                "value (StandardScaler for tables, /255 for images)"
-            )
-        return advice + "."
 
     def _held_out_epochs(self):
         """How long held-out nets copied from ``estimator`` train: an int of epochs,
@@ -187,11 +149,8 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         return None
 
     def _held_out_template(self):
-        return (
-            self.estimator
-            if self.held_out_estimator is None
-            else self.held_out_estimator
-        )
+        given = self.held_out_estimator
+        return self.estimator if given is None else given
 
     def _held_out_kind(self):
         """The held-out strategy that runs (a subclass that offers ``"auto"``
@@ -225,25 +184,20 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         Parameters
         ----------
         X : array-like, tensor, dict of them, or Dataset
-            The training inputs, in any form a skorch net takes: a 2-D table
-            (array or DataFrame, validated as scikit-learn validates it; floating
-            values take the dtype of the module's parameters, float32 unless they
-            are float64 or float16), an array or tensor of any other shape per
-            example (images, token ids: kept as they are, so give floating values
-            the module's dtype), a dict of them (each key a
-            keyword argument of the module's ``forward``; ``skorch.helper.SliceDict``
-            in cross-validation), or a torch Dataset (``skorch.helper.SliceDataset``,
-            or a Dataset of ``(x, y)`` pairs), read per batch.
+            The training inputs, in any form a skorch net takes (:ref:`inputs`): a
+            2-D table (validated as scikit-learn does; floating values
+            take the dtype of the module's parameters), an array or tensor of any
+            other shape per example (kept as it is), a dict of them (keyword
+            arguments of the module's ``forward``), or a torch Dataset, read per
+            batch.
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
             Per-example weight of the loss of every net (and of the calibration
             matrix); routed to a scikit-learn ``held_out_estimator`` that requests it.
         groups : array-like of shape (n_samples,), default=None
-            Group labels (any hashable values). Methods that train on groups use them
-            (see the class); with ``early_stopping=True`` they are the validation
-            groups; they also go to a ``cv`` splitter that takes groups
-            (:class:`~sklearn.model_selection.GroupKFold`). With metadata routing on,
-            fit requests them by default.
+            Group labels (any hashable values), for the methods that train on groups,
+            the validation groups of ``early_stopping=True`` and a ``cv`` splitter
+            that takes groups (``GroupKFold``); fit requests them by default.
         held_out_proba : array-like of shape (n_samples, n_classes), default=None
             Precomputed held-out probabilities (columns in the order of
             ``classes_``); the held-out phase is then skipped.
@@ -256,7 +210,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted estimator.
         """
-        before = dict(vars(self))
+        before = dict(vars(self))  # what fit leaves when it fails
         try:
             # skorch's DataLoaders draw a seed from torch's global RNG at every pass,
             # even to predict: fork it so that fit leaves the caller's RNG as it was.
@@ -268,10 +222,9 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             vars(self).clear()
             vars(self).update(before)
             raise
-        for name in [
-            n for n in vars(self) if n.endswith("_") and not n.startswith("__")
-        ]:
-            delattr(self, name)  # stale attributes of an earlier fit
+        stale = [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]
+        for name in stale:  # attributes of an earlier fit
+            delattr(self, name)
         vars(self).update(fitted)
         return self
 
@@ -283,25 +236,16 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             self, X, y, sample_weight, groups
         )
         n_samples, n_classes = len(inputs), len(classes)
-        rng = check_random_state(self.random_state)
-        net_seed = (
-            self.random_state
-            if isinstance(self.random_state, Integral)
-            else draw_seed(rng)
-        )
+        rng, seed = check_random_state(self.random_state), self.random_state
         make_net = dict(
             n_features=inputs.source.shape[1] if inputs.kind == TABLE else None,
             n_classes=n_classes,
-            random_state=net_seed,
+            random_state=seed if isinstance(seed, Integral) else draw_seed(rng),
             verbose=self.verbose >= 2,
         )
         final_net = make_shifted_net(self.estimator, param_name="estimator", **make_net)
         probe, inputs = probe_estimator(final_net, inputs, n_classes)
-        fitted["_input_spec_"] = Bunch(
-            kind=inputs.kind,
-            dtype=inputs.source.dtype if inputs.kind == TABLE else None,
-            keys=sorted(inputs.source) if inputs.kind == MAPPING else None,
-        )
+        fitted["_input_spec_"] = input_spec(inputs)
         routed = self._route(sample_weight, groups, fit_params)
         clock.lap("validation")
 
@@ -375,16 +319,7 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
             progress, final_net, dataset, rows, y_encoded, inputs
         )
         if self.early_stopping:
-            scores = np.asarray(estimator.history[:, VALID_SCORE_KEY])
-            best_epoch = int(dict(estimator.callbacks_)[EARLY_STOPPING].best_epoch_)
-            fitted.update(validation_scores_=scores, best_epoch_=best_epoch)
-            # The callback has served (and dropped its data): the fitted net goes on
-            # as the user's net, e.g. with partial_fit.
-            without_callback(estimator, EARLY_STOPPING)
-            self._log(
-                f"early stopping: best epoch {best_epoch} of {len(scores)}, validation "
-                f"worst-group accuracy {scores[best_epoch - 1]:.3f}"
-            )
+            fitted.update(early_stopping_result(estimator, self._log))
         fitted.update(classes_=classes, estimator_=estimator)
         fitted.update(self._final_attributes(estimator))
         self._log(f"final net: {clock.lap('final'):.2f}s")
@@ -426,37 +361,20 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         )
 
     def _warn_if_degenerate(self, proba, y_encoded, classes, given):
-        """Warn (:class:`~skmat.exceptions.DegenerateHeldOutWarning`) when the
-        held-out predictions leave some class without both right and wrong
-        examples."""
-        problem = degenerate_classes(proba.argmax(axis=1), y_encoded, classes)
-        if problem is None:
-            return
-        if given is not None:
-            source, advice = "held_out_proba", "Check how they were computed."
-        else:
-            kind = self._held_out_kind()
-            source = f"held_out={self.held_out!r}" + (
-                f", {kind}" if self.held_out == "auto" else ""
+        """Warn when the held-out predictions leave some class without both right
+        and wrong examples (:func:`skmat._proba.warn_if_degenerate`)."""
+        kind = self._held_out_kind()
+        source = (
+            "held_out_proba"
+            if given is not None
+            else (
+                f"held_out={self.held_out!r}"
+                + (f", {kind}" if self.held_out != kind else "")
             )
-            other = "kfold" if kind == "xrm" else "xrm"
-            knobs = "held_out_estimator"
-            if "held_out_epochs" in self.get_params(deep=False):
-                knobs = "held_out_epochs, or held_out_estimator"
-            advice = (
-                "No mistake at all on a class usually means the held-out nets "
-                f"memorised it: give them fewer epochs or a smaller net ({knobs}); "
-                "a class that is always wrong means they underfit: more epochs or "
-                f"a larger lr. Or try held_out={other!r}."
-            )
-        warnings.warn(
-            DegenerateHeldOutWarning(
-                f"The held-out predictions ({source}) are degenerate: {problem}. "
-                "Each class needs examples they get right and examples they get "
-                "wrong for the shift to single out a minority; without, the final "
-                f"net trains as with a constant shift in that class. {advice}"
-            ),
-            stacklevel=5,
+        )
+        has_epochs = "held_out_epochs" in self.get_params(deep=False)
+        warn_if_degenerate(
+            proba, y_encoded, classes, source=source, kind=kind, has_epochs=has_epochs
         )
 
     def _held_out_spec(self, final_net, probe, inputs, y, routed, rng, make_net):
@@ -465,23 +383,19 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         with ``held_out_epochs``, or ``held_out_estimator``), probed once."""
         template = self._held_out_template()
         kind, cv = self._held_out_kind(), self._folds()
-        if is_net(template) and self.held_out_estimator is None:
-            epochs = held_out_epochs(self._held_out_epochs(), final_net.max_epochs)
-            model = clone(final_net).set_params(max_epochs=epochs)
-        elif is_net(template):
-            model = make_shifted_net(
-                template, param_name="held_out_estimator", **make_net
-            )
-            probe = probe_net(
-                model, inputs, make_net["n_classes"], "held_out_estimator"
-            )
-        elif kind == "xrm":
+        if kind == "xrm" and not is_net(template):
             raise ValueError(
                 "held_out='xrm' trains twin nets; held_out_estimator must be a "
                 f"skorch net or a torch module, not {type(template).__name__}."
             )
-        else:
-            model, probe = clone(template), None
+        model, probe = held_out_model(
+            self.held_out_estimator,
+            final_net,
+            probe,
+            inputs,
+            epochs=self._held_out_epochs(),
+            make_net=make_net,
+        )
         draws = kind == "xrm" or (kind == "kfold" and isinstance(cv, Integral))
         spec = resolve_held_out(
             model,
@@ -510,14 +424,16 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         with progress.phase(
             f"held-out phase ({spec.strategy.label})",
             spec.total_epochs,
-            epoch_lines=self._epoch_line if self.verbose >= 2 else None,
+            epoch_lines=True,
         ) as phase:
             try:
                 result = fit_held_out(
                     spec, inputs, y_encoded, n_classes, weights, phase=phase
                 )
             except TrainingDiverged as exc:
-                raise TrainingDiverged(self._divergence_advice(str(exc), inputs))
+                raise TrainingDiverged(
+                    divergence_advice(str(exc), self._divergence_remedy, inputs)
+                )
         for index, (seconds, rows) in enumerate(
             zip(result.fit_times or [], result.samples)
         ):
@@ -541,173 +457,21 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         problem = divergence(estimator)
         if problem is not None:
             message = f"The training of the {phase} diverged: {problem}."
-            raise TrainingDiverged(self._divergence_advice(message, inputs))
+            raise TrainingDiverged(
+                divergence_advice(message, self._divergence_remedy, inputs)
+            )
         return estimator
-
-    def _epoch_line(self, model, epoch, loss):
-        """One row of the epoch table of held-out nets that train together
-        (``verbose >= 2``), as skorch prints one for a net trained alone."""
-        print(
-            f"[{type(self).__name__}] held-out net {model + 1}, epoch {epoch + 1}: "
-            f"train_loss {loss:.4f}",
-            flush=True,
-        )
 
     def _route(self, sample_weight, groups, fit_params):
         """Metadata for the splitter and a scikit-learn held-out estimator."""
-        if get_config()["enable_metadata_routing"]:
-            return process_routing(
-                self, "fit", sample_weight=sample_weight, groups=groups, **fit_params
-            )
-        raise_for_params(fit_params, self, "fit")
-        template = self._held_out_template()
-        estimator_fit = {}
-        if sample_weight is not None and not is_net(template):
-            if "sample_weight" in signature(template.fit).parameters:
-                estimator_fit["sample_weight"] = sample_weight
-            else:
-                warnings.warn(
-                    f"held_out_estimator {type(template).__name__} does not accept "
-                    "sample_weight; the held-out phase ignores the weights.",
-                    UserWarning,
-                )
-        # An int cv is skmat's own StratifiedKFold, which has no use for groups.
-        to_splitter = groups is not None and not isinstance(self._folds(), Integral)
-        split = {"groups": groups} if to_splitter else {}
-        return Bunch(
-            splitter=Bunch(split=split), held_out_estimator=Bunch(fit=estimator_fit)
+        return route_fit_params(
+            self,
+            self._held_out_template(),
+            self._folds(),
+            sample_weight=sample_weight,
+            groups=groups,
+            fit_params=fit_params,
         )
-
-    def infer_groups(self, X=None, y=None):
-        """Groups inferred without annotations, from the held-out models' mistakes.
-
-        The group of an example is the pair (label, whether the held-out models
-        misclassify it), as one integer id ``2 * class_index + misclassified``, with
-        ``class_index`` its label's position in ``classes_``: for two classes, 0 and
-        2 are the examples the held-out models get right (the majority pattern), 1
-        and 3 those they get wrong (the minority; Bayat et al., ICLR 2025, Section 4,
-        model selection without group labels).
-
-        * With no arguments: the training examples, from their out-of-fold
-          predictions (``held_out_proba_``); the same as ``inferred_groups_``.
-        * With ``X`` and ``y`` (new data): every held-out model predicts every
-          example, and the example counts as misclassified when *any* of them gets
-          it wrong, as XRM does with its twins. Do not pass the training set here:
-          each fold model trained on most of it.
-
-        Parameters
-        ----------
-        X : array-like, tensor, dict of them, or Dataset, default=None
-            New inputs, in the form ``fit`` took.
-        y : array-like of shape (n_samples,), default=None
-            True labels, values of ``classes_``.
-
-        Returns
-        -------
-        groups : ndarray of shape (n_samples,)
-            Integer group ids.
-        """
-        check_is_fitted(self)
-        if not hasattr(self, "held_out_estimators_"):
-            raise ValueError(
-                f"This {type(self).__name__} was fitted with groups and ran no "
-                "held-out phase, so it has no inferred groups."
-            )
-        if X is None and y is None:
-            return self.inferred_groups_
-        if X is None or y is None:
-            raise ValueError(
-                "infer_groups takes both X and y (new data) or neither (the training "
-                "set)."
-            )
-        if not self.held_out_estimators_:
-            raise ValueError(
-                "infer_groups(X, y) needs the held-out models, but this "
-                f"{type(self).__name__} was fitted with held_out_proba; only the "
-                "training set's groups (infer_groups()) are known."
-            )
-        inputs = check_input(self, X, reset=False)
-        y = column_or_1d(y)
-        check_consistent_length(np.empty(len(inputs)), y)
-        known = np.isin(y, self.classes_)
-        if not np.all(known):
-            raise ValueError(
-                f"y contains labels that were not seen in fit: "
-                f"{np.unique(y[~known])[:5].tolist()}; classes_ = "
-                f"{self.classes_.tolist()}."
-            )
-        y_encoded = np.searchsorted(self.classes_, y)
-        misclassified = misclassified_by_any(
-            self.held_out_estimators_,
-            inputs,
-            y_encoded,
-            len(self.classes_),
-            device=self.estimator_.device,
-        )
-        return inferred_group_ids(y_encoded, misclassified)
-
-    def _logits(self, X):
-        inputs = check_input(self, X, reset=False)
-        with forked_torch_rng(self.estimator_.device):
-            return net_logits(self.estimator_, inputs)
-
-    def decision_function(self, X):
-        """Logits of the final net (no shift); for two classes, ``logit_1 - logit_0``.
-
-        Parameters
-        ----------
-        X : array-like, tensor, dict of them, or Dataset
-            Inputs in the form ``fit`` took.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        logits = self._logits(X)
-        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
-
-    def predict_log_proba(self, X):
-        """Log class probabilities of the final net.
-
-        Parameters
-        ----------
-        X : array-like, tensor, dict of them, or Dataset
-            Inputs in the form ``fit`` took.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        return logits_to_log_proba(self._logits(X))
-
-    def predict_proba(self, X):
-        """Class probabilities of the final net, columns in the order of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like, tensor, dict of them, or Dataset
-            Inputs in the form ``fit`` took.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return softmax(self._logits(X), axis=1)
-
-    def predict(self, X):
-        """Predicted class labels (values of ``classes_``).
-
-        Parameters
-        ----------
-        X : array-like, tensor, dict of them, or Dataset
-            Inputs in the form ``fit`` took.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
 
     def get_metadata_routing(self):
         """Get metadata routing of this object.
@@ -720,15 +484,4 @@ class HeldOutNetClassifier(ClassifierMixin, BaseEstimator, metaclass=ABCMeta):
         -------
         routing : MetadataRouter
         """
-        router = MetadataRouter(owner=self).add_self_request(self)
-        template = self._held_out_template()
-        if not is_net(template):
-            router.add(
-                held_out_estimator=template,
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-        router.add(
-            splitter=check_cv(self._folds(), classifier=True),
-            method_mapping=MethodMapping().add(caller="fit", callee="split"),
-        )
-        return router
+        return fit_router(self, self._held_out_template(), self._folds())

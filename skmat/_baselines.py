@@ -12,9 +12,10 @@ from numbers import Real
 
 import numpy as np
 
-from ._base import HeldOutNetClassifier, TrainingExtras, inferred_group_ids
+from ._base import HeldOutNetClassifier, TrainingExtras
 from ._compat import StrictInterval, StrOptions
 from ._docstrings import fill_docstring
+from ._predict import inferred_group_ids
 
 
 def _combine_weights(weights, sample_weight):

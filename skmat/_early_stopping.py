@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from skorch.callbacks import Callback
 
-from ._net import net_logits
+from ._net import net_logits, without_callback
 from ._random import forked_torch_rng
 
 #: History keys: validation worst-group and average accuracy, one value per epoch.
@@ -157,3 +157,18 @@ def add_early_stopping(
     )
     net.set_params(callbacks=[*(net.callbacks or []), (EARLY_STOPPING, stopping)])
     return train, valid
+
+
+def early_stopping_result(net, log):
+    """The fitted attributes of early stopping from the final ``net`` it stopped
+    (``validation_scores_``, ``best_epoch_``); the callback, which has served and
+    dropped its data, leaves the net, which goes on as the user's net (e.g. with
+    ``partial_fit``)."""
+    scores = np.asarray(net.history[:, VALID_SCORE_KEY])
+    best_epoch = int(dict(net.callbacks_)[EARLY_STOPPING].best_epoch_)
+    without_callback(net, EARLY_STOPPING)
+    log(
+        f"early stopping: best epoch {best_epoch} of {len(scores)}, validation "
+        f"worst-group accuracy {scores[best_epoch - 1]:.3f}"
+    )
+    return {"validation_scores_": scores, "best_epoch_": best_epoch}

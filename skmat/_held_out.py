@@ -22,7 +22,6 @@ kind           engine        models
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from numbers import Integral
 
 import numpy as np
 import torch
@@ -119,17 +118,6 @@ def _held_out_proba(models, inputs, rows, n_classes, names):
         proba[predicted] = model_proba(model, inputs.take(predicted), n_classes)
         check_finite(proba[predicted], name)
     return proba
-
-
-def held_out_epochs(epochs, max_epochs):
-    """The epochs of held-out nets copied from a net with ``max_epochs``: ``epochs``
-    itself (an int), that share of ``max_epochs`` rounded, at least 1 (a float), or
-    ``max_epochs`` (None)."""
-    if epochs is None:
-        return max_epochs
-    if isinstance(epochs, Integral):
-        return int(epochs)
-    return max(1, int(round(epochs * max_epochs)))
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,19 @@ def divergence(net):
     return None
 
 
+def divergence_advice(message, remedy, inputs):
+    """``message`` with what to try: the method's ``remedy``, and scaling X when
+    ``inputs`` hold large values."""
+    advice = f"{message} Try {remedy}"
+    largest = inputs.largest_magnitude()
+    if largest is not None and largest > 1e4:
+        advice += (
+            f", and scale X: it holds values up to {largest:.3g} in absolute "
+            "value (StandardScaler for tables, /255 for images)"
+        )
+    return advice + "."
+
+
 def with_own_files(net, tag):
     """``net`` (a clone, changed in place) with every callback that writes files (a
     ``dirname``: skorch's Checkpoint, TrainEndCheckpoint) writing under

@@ -1,9 +1,12 @@
 """Class probabilities from any model: checked, and placed in the class order of the
 estimator that uses them (the columns of ``classes_``)."""
 
+import warnings
+
 import numpy as np
 
 from ._net import TrainingDiverged
+from .exceptions import DegenerateHeldOutWarning
 
 #: How far from 1 a row of probabilities may sum (float32 softmax, rounding in files).
 ROW_SUM_ATOL = 1e-3
@@ -98,3 +101,36 @@ def degenerate_classes(predicted, y, classes):
         f"{names[code]}: {share:.2f}" for code, share in enumerate(shares)
     )
     return "; ".join(problems) + f" (share of predictions per class: {spread})"
+
+
+def warn_if_degenerate(proba, y, classes, *, source, kind, has_epochs, stacklevel=6):
+    """Warn (:class:`~skmat.exceptions.DegenerateHeldOutWarning`) when held-out
+    probabilities ``proba`` leave a class of ``y`` (encoded) without both right and
+    wrong examples (:func:`degenerate_classes`), naming their ``source`` and what to
+    try: for a held-out phase of ``kind``, the other kind, and fewer epochs
+    (``has_epochs``: the estimator has ``held_out_epochs``) or another net."""
+    problem = degenerate_classes(proba.argmax(axis=1), y, classes)
+    if problem is None:
+        return
+    advice = "Check how they were computed."
+    if source != "held_out_proba":
+        knobs = (
+            "held_out_epochs, or held_out_estimator"
+            if has_epochs
+            else ("held_out_estimator")
+        )
+        advice = (
+            "No mistake at all on a class usually means the held-out nets "
+            f"memorised it: give them fewer epochs or a smaller net ({knobs}); a "
+            "class that is always wrong means they underfit: more epochs or a "
+            f"larger lr. Or try held_out={'kfold' if kind == 'xrm' else 'xrm'!r}."
+        )
+    warnings.warn(
+        DegenerateHeldOutWarning(
+            f"The held-out predictions ({source}) are degenerate: {problem}. "
+            "Each class needs examples they get right and examples they get "
+            "wrong for the shift to single out a minority; without, the final "
+            f"net trains as with a constant shift in that class. {advice}"
+        ),
+        stacklevel=stacklevel,
+    )

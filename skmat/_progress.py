@@ -96,17 +96,29 @@ class FitProgress:
     owner : str
         The estimator's class name, shown before every bar and line.
     verbose : int
-        Nothing is shown below 1.
+        Nothing is shown below 1; from 2 on, every epoch of the held-out nets that
+        train together gets a line (skorch prints one for a net trained alone).
     """
 
     def __init__(self, owner, verbose):
         self.owner = owner
         self.enabled = verbose >= 1
+        self.epoch_table = verbose >= 2
         self.style = display_style() if self.enabled else None
 
+    def epoch_line(self, model, epoch, loss):
+        """One row of the epoch table of held-out nets that train together."""
+        print(
+            f"[{self.owner}] held-out net {model + 1}, epoch {epoch + 1}: "
+            f"train_loss {loss:.4f}",
+            flush=True,
+        )
+
     @contextmanager
-    def phase(self, description, total, epoch_lines=None):
-        """A bar of ``total`` epochs for one phase; yields a :class:`Phase`."""
+    def phase(self, description, total, epoch_lines=False):
+        """A bar of ``total`` epochs for one phase; yields a :class:`Phase`
+        (``epoch_lines``: with the epoch table at ``verbose >= 2``)."""
+        epoch_lines = self.epoch_line if epoch_lines and self.epoch_table else None
         if not self.enabled:
             yield Phase(None, epoch_lines)
             return

@@ -10,6 +10,7 @@ whether the module takes the input and returns one value per class, and (for
 
 import copy
 import inspect
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -256,3 +257,29 @@ def probe_estimator(net, inputs, n_classes):
             "forward, or give the module float32 or float64 parameters."
         ) from error
     raise error
+
+
+def held_out_epochs(epochs, max_epochs):
+    """The epochs of held-out nets copied from a net with ``max_epochs``: ``epochs``
+    itself (an int), that share of ``max_epochs`` rounded, at least 1 (a float), or
+    ``max_epochs`` (None)."""
+    if epochs is None:
+        return max_epochs
+    if isinstance(epochs, Integral):
+        return int(epochs)
+    return max(1, int(round(epochs * max_epochs)))
+
+
+def held_out_model(held_out_estimator, final_net, probe, inputs, *, epochs, make_net):
+    """What the held-out models copy, and its probe: the final net with its epochs
+    set by ``epochs`` (:func:`held_out_epochs`; its ``probe``
+    serves), a net built from a net-like ``held_out_estimator`` (probed here), or a
+    clone of a scikit-learn ``held_out_estimator`` (no probe)."""
+    if held_out_estimator is None:
+        max_epochs = held_out_epochs(epochs, final_net.max_epochs)
+        return clone(final_net).set_params(max_epochs=max_epochs), probe
+    if not is_net(held_out_estimator):
+        return clone(held_out_estimator), None
+    param = "held_out_estimator"
+    net = make_shifted_net(held_out_estimator, param_name=param, **make_net)
+    return net, probe_net(net, inputs, make_net["n_classes"], param)

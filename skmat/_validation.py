@@ -1,11 +1,24 @@
 """Input validation of skmat's estimators, as functions of the estimator (the way
 scikit-learn's ``validate_data(estimator, X, ...)`` is): :func:`check_fit_data` for
-fit, :func:`check_input` for the inputs of fit and of prediction. Every estimator
+fit, :func:`check_input` for the inputs of fit and of prediction, and the routing of
+fit's metadata (:func:`route_fit_params`, :func:`fit_router`). Every estimator
 module and :mod:`skmat.inspection` call them; none reaches into another's methods.
 """
 
+import warnings
+from inspect import signature
+from numbers import Integral
+
 import numpy as np
+from sklearn import get_config
+from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import Bunch
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -14,7 +27,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._compat import check_sample_weight
+from ._compat import check_sample_weight, raise_for_params
 from ._data import (
     ARRAY,
     MAPPING,
@@ -26,6 +39,17 @@ from ._data import (
     is_integer_table,
     non_numeric_columns,
 )
+from ._user_net import is_net
+
+
+def input_spec(inputs):
+    """The form of fit's input (:class:`~skmat._data.NetInput`) that prediction
+    must match (``_input_spec_``): its kind, a table's dtype, a dict's keys."""
+    return Bunch(
+        kind=inputs.kind,
+        dtype=inputs.source.dtype if inputs.kind == TABLE else None,
+        keys=sorted(inputs.source) if inputs.kind == MAPPING else None,
+    )
 
 
 def check_input(estimator, X, y=None, *, reset):
@@ -139,3 +163,49 @@ def check_fit_data(estimator, X, y, sample_weight, groups):
                 f"strings); got values of several types: {exc}"
             ) from exc
     return fitted, inputs, y_encoded, classes, sample_weight, groups
+
+
+def route_fit_params(estimator, template, folds, *, sample_weight, groups, fit_params):
+    """The metadata of ``fit`` for the splitter of ``folds`` and a scikit-learn
+    held-out estimator ``template``: routed by scikit-learn when metadata routing is
+    on; otherwise ``groups`` to a splitter that takes them and ``sample_weight`` to
+    a held-out estimator that accepts it (a warning when it does not), and an error
+    for any other parameter."""
+    if get_config()["enable_metadata_routing"]:
+        return process_routing(
+            estimator, "fit", sample_weight=sample_weight, groups=groups, **fit_params
+        )
+    raise_for_params(fit_params, estimator, "fit")
+    estimator_fit = {}
+    if sample_weight is not None and not is_net(template):
+        if "sample_weight" in signature(template.fit).parameters:
+            estimator_fit["sample_weight"] = sample_weight
+        else:
+            warnings.warn(
+                f"held_out_estimator {type(template).__name__} does not accept "
+                "sample_weight; the held-out phase ignores the weights.",
+                UserWarning,
+            )
+    # An int cv is skmat's own StratifiedKFold, which has no use for groups.
+    to_splitter = groups is not None and not isinstance(folds, Integral)
+    split = {"groups": groups} if to_splitter else {}
+    return Bunch(
+        splitter=Bunch(split=split), held_out_estimator=Bunch(fit=estimator_fit)
+    )
+
+
+def fit_router(estimator, template, folds):
+    """The :class:`~sklearn.utils.metadata_routing.MetadataRouter` of ``estimator``:
+    ``sample_weight`` consumed by itself and routed to a scikit-learn held-out
+    estimator ``template``, ``groups`` to the splitter of ``folds``."""
+    router = MetadataRouter(owner=estimator).add_self_request(estimator)
+    if not is_net(template):
+        router.add(
+            held_out_estimator=template,
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+    router.add(
+        splitter=check_cv(folds, classifier=True),
+        method_mapping=MethodMapping().add(caller="fit", callee="split"),
+    )
+    return router
