@@ -30,10 +30,11 @@ from sklearn.utils import Bunch
 
 from ._batching import choose_engine
 from ._data import TABLE
-from ._kfold import fit_folds_batched, fit_folds_one_by_one, make_splits
+from ._kfold import fit_folds_batched, fit_folds_one_by_one
 from ._net import TrainingDiverged, divergence, net_logits
 from ._proba import check_finite, in_class_columns
 from ._random import forked_torch_rng
+from ._validation import make_splits
 from ._xrm import fit_xrm_twins
 
 
@@ -230,7 +231,7 @@ def resolve_held_out(
 ):
     """The :class:`HeldOutSpec` of an estimator's parameters, resolved: the engine
     (:func:`skmat._batching.choose_engine`) and the folds
-    (:func:`skmat._kfold.make_splits`).
+    (:func:`skmat._validation.make_splits`).
 
     ``model`` is what the held-out models copy (see :class:`HeldOutSpec`);
     ``probe`` that net initialized and run on ``inputs`` (:func:`skmat._net.

@@ -16,7 +16,7 @@ import threading
 
 from sklearn import config_context, get_config
 
-from ._random import get_torch_rng_state, set_torch_rng_state
+from ._random import forked_torch_rng, get_torch_rng_state, set_torch_rng_state
 
 
 class _Stopped(Exception):
@@ -115,6 +115,14 @@ def train_lockstep(nets, datasets, labels, *, before_step=None):
     lanes = [_Lane(net, data, y) for net, data, y in zip(nets, datasets, labels)]
     for lane in lanes:
         _hand_over(lane.net, lane)
+    # the nets' fits fork torch's RNG in turn: the caller's is restored at the end
+    with forked_torch_rng(nets[0].device):
+        _conduct(lanes, before_step)
+    return nets
+
+
+def _conduct(lanes, before_step):
+    """Run the lanes' fits step by step (see :func:`train_lockstep`)."""
     try:
         batches = {index: lane.advance() for index, lane in enumerate(lanes)}
         while True:
@@ -129,4 +137,3 @@ def train_lockstep(nets, datasets, labels, *, before_step=None):
             if lane.thread.is_alive():
                 lane.stop()
             vars(lane.net).pop("on_batch_begin", None)
-    return nets

@@ -1,8 +1,9 @@
 """Input validation of skmat's estimators, as functions of the estimator (the way
 scikit-learn's ``validate_data(estimator, X, ...)`` is): :func:`check_fit_data` for
-fit, :func:`check_input` for the inputs of fit and of prediction, and the routing of
-fit's metadata (:func:`route_fit_params`, :func:`fit_router`). Every estimator
-module and :mod:`skmat.inspection` call them; none reaches into another's methods.
+fit, :func:`check_input` for the inputs of fit and of prediction, the routing of
+fit's metadata (:func:`route_fit_params`, :func:`fit_router`), and the checked
+folds of a ``cv`` parameter (:func:`make_splits`). Every estimator module and
+:mod:`skmat.inspection` call them; none reaches into another's methods.
 """
 
 import warnings
@@ -11,7 +12,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn import get_config
-from sklearn.model_selection import check_cv
+from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
 from sklearn.utils.metadata_routing import (
@@ -209,3 +210,115 @@ def fit_router(estimator, template, folds):
         method_mapping=MethodMapping().add(caller="fit", callee="split"),
     )
     return router
+
+
+def _too_many_folds(cv, smallest, alternative):
+    """What to do when an int ``cv`` asks for more stratified folds than the rarest
+    class (of ``smallest`` members) has examples."""
+    options = [alternative] if alternative else []
+    options.append("give that class more examples")
+    if smallest >= 2:
+        options.insert(0, f"use cv={smallest} (the most folds that work)")
+        problem = f"the rarest class has only {smallest} members"
+    else:
+        problem = (
+            "the rarest class has only 1 member, and k-fold needs at least 2 of "
+            "every class (cv is at least 2)"
+        )
+    advice = (
+        options[-1]
+        if len(options) == 1
+        else (", ".join(options[:-1]) + f" or {options[-1]}")
+    )
+    return f"cv asks for {cv} stratified folds, but {problem}: {advice}."
+
+
+def make_splits(
+    cv,
+    y,
+    *,
+    n_samples,
+    X=None,
+    split_params=None,
+    seed=None,
+    cover=False,
+    alternative=None,
+):
+    """The folds of a held-out phase, computed once so every fold model sees the
+    same ones, and checked.
+
+    Parameters
+    ----------
+    cv : int, cross-validation generator or iterable
+        An int gives stratified, shuffled folds seeded with ``seed``.
+    y : ndarray of shape (n_samples,)
+        Labels (for stratification).
+    n_samples : int
+    X : array-like, default=None
+        Given to the splitter (scikit-learn's splitters only count its rows); None
+        gives a placeholder of ``n_samples`` rows.
+    split_params : dict, default=None
+        Passed to ``split`` (e.g. ``groups``).
+    seed : int, default=None
+    cover : bool, default=False
+        Also require every example to be in some training fold.
+    alternative : str, default=None
+        What else to try when an int ``cv`` asks for more folds than a class has
+        members (e.g. ``held_out='xrm'``), for the error message.
+
+    Returns
+    -------
+    splits : list of (train, test) int arrays
+        The test folds partition the examples; no fold trains on an example it
+        holds out.
+    """
+    if isinstance(cv, Integral):
+        smallest = np.bincount(np.unique(y, return_inverse=True)[1]).min()
+        if cv > smallest:
+            raise ValueError(_too_many_folds(cv, smallest, alternative))
+        cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    else:
+        cv = check_cv(cv, y, classifier=True)
+    if X is None:
+        X = np.empty((n_samples, 0))
+    splits = [
+        (np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64))
+        for train, test in cv.split(X, y, **(split_params or {}))
+    ]
+    if not splits:
+        raise ValueError(
+            f"cv gave no folds ({cv!r}); an iterator of splits is used up by its first "
+            "fit: pass a list of (train, test) pairs or a splitter such as KFold."
+        )
+    tested = np.concatenate([test for _, test in splits])
+    if len(tested) != n_samples or not np.array_equal(
+        np.sort(tested), np.arange(n_samples)
+    ):
+        raise ValueError(
+            "cv must give test folds that partition the training set (each example "
+            f"held out exactly once), like KFold; {cv!r} does not."
+        )
+    for fold, (train, test) in enumerate(splits):
+        if len(train) == 0:
+            raise ValueError(f"cv gives fold {fold} an empty training set.")
+        if len(test) == 0:
+            raise ValueError(
+                f"cv gives fold {fold} an empty test set: its model would hold out "
+                "no example. Every fold must hold out at least one example; drop "
+                "that fold or use a splitter such as KFold."
+            )
+        if np.intersect1d(train, test).size:
+            raise ValueError(
+                f"cv gives fold {fold} a model trained on examples it holds out; each "
+                "fold's training and test examples must be disjoint."
+            )
+    if cover:
+        trained = np.zeros(n_samples, dtype=bool)
+        for train, _ in splits:
+            trained[train] = True
+        if not np.all(trained):
+            raise ValueError(
+                f"cv leaves {np.sum(~trained)} examples in no training fold; use folds "
+                "whose training sets cover the examples (like KFold)."
+            )
+    return splits

@@ -14,11 +14,10 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from .._compat import HasMethods, StrOptions, validate_params
 from .._data import TABLE, input_kind, n_rows, take_fit_params, take_rows
 from .._held_out import model_proba
-from .._kfold import make_splits
 from .._mat import MATClassifier
 from .._proba import check_finite, check_proba, in_class_columns
 from .._random import draw_seed, forked_torch_rng
-from .._validation import check_input
+from .._validation import check_input, make_splits
 
 _PROCEDURES = ("estimator", "erm")
 
