@@ -11,7 +11,6 @@ those of a solo fit. The stacked engine (:mod:`skmat._stacked`) is the fast path
 the same contract.
 """
 
-import queue
 import threading
 
 from sklearn import config_context, get_config
@@ -24,29 +23,41 @@ class _Stopped(Exception):
 
 
 class _Lane:
-    """One net's ``fit``, in a thread that runs only while the conductor waits."""
+    """One net's ``fit``, in a thread that runs only while the conductor waits.
+
+    Two locks pass the turn (the cheapest hand-over Python has): the conductor
+    releases ``resume`` and waits on ``parked``; the lane, at its next batch or at
+    its end, leaves a message and releases ``parked``.
+    """
 
     def __init__(self, net, dataset, y):
         self.net, self.dataset, self.y = net, dataset, y
-        self.inbox = queue.Queue()  # what the net says: its next batch, or the end
-        self.go = threading.Semaphore(0)
+        self.resume, self.parked = threading.Lock(), threading.Lock()
+        self.resume.acquire()
+        self.parked.acquire()
+        self.message = None  # ("batch", batch), ("done", None) or ("error", exc)
         self.stopped = False
         config = get_config()  # scikit-learn's config is per thread: carry it over
         self.thread = threading.Thread(target=self._fit, args=(config,), daemon=True)
 
     def _fit(self, config):
+        message = ("done", None)
         try:
             self._wait()
             with config_context(**config):
                 self.net.fit(self.dataset, self.y)
-            self.inbox.put(("done", None))
         except _Stopped:
-            self.inbox.put(("done", None))
+            pass
         except BaseException as exc:  # handed to the conductor, which raises it
-            self.inbox.put(("error", exc))
+            message = ("error", exc)
+        self._say(message)
+
+    def _say(self, message):
+        self.message = message
+        self.parked.release()
 
     def _wait(self):
-        self.go.acquire()
+        self.resume.acquire()
         if self.stopped:
             raise _Stopped
 
@@ -54,7 +65,7 @@ class _Lane:
         """Called by the net's fit before each training step: hand over, then go
         on with this net's own random stream."""
         state = get_torch_rng_state(self.net.device)
-        self.inbox.put(("batch", batch))
+        self._say(("batch", batch))
         self._wait()
         set_torch_rng_state(state)
 
@@ -63,15 +74,17 @@ class _Lane:
         its fit has ended (all epochs, or a callback such as EarlyStopping)."""
         if self.thread.ident is None:  # first call: start its fit
             self.thread.start()
-        self.go.release()
-        kind, value = self.inbox.get()
+        self.resume.release()
+        self.parked.acquire()
+        kind, value = self.message
         if kind == "error":
             raise value
         return value if kind == "batch" else None
 
     def stop(self):
         self.stopped = True
-        self.go.release()
+        if self.resume.locked():
+            self.resume.release()
         self.thread.join()
 
 
