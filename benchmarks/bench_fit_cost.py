@@ -44,6 +44,24 @@ alternating with the silent one, stderr to a file so plain lines), 2026-12-01:
 The differences go both ways and stay within the run-to-run noise of this machine
 (the same settings measured an hour apart differ by up to 25%).
 
+On 2026-12-03, before (3a8caea) and after the one-loop redesign of the held-out
+core, two runs of each, alternating (the xrm lockstep column is new: the twins as
+two skorch fits in lockstep, the path of nets that cannot be stacked):
+
+    setting          run      sequential  batched  xrm    xrm lockstep
+    linear, before   1, 2     3.26 3.33   1.80 1.77 1.53 1.50  1.68 1.92
+    linear, after    1, 2     3.96 3.38   2.62 1.90 2.07 1.74  2.91 2.35
+    MLP, before      1, 2     4.03 3.86   3.19 3.13 2.08 1.83  2.27 2.31
+    MLP, after       1, 2     3.24 4.56   2.83 4.20 1.53 2.04  2.20 2.10
+
+The same code's ratios move by up to 45% from one run to the next here (the "after"
+run 1 followed the test suite), so bench_fit_cost_rounds.py measures the ratios in
+rounds that share the machine's state; there the redesign is within 10% of before
+or faster. The lockstep twins now run skorch's own fit in two threads that hand
+over before every step; on this VM a hand-over costs ~0.2-0.8 ms, which shows on
+tiny nets (a linear head: up to ~30% slower than the old hand-written loop) and
+vanishes on nets with real work per step.
+
 The MLP is compute-bound on 2 cores: batching its folds saves nothing there, which is
 why ``fold_training="auto"`` batches on the CPU only modules of at most 50,000
 parameters. XRM trains two twins on halves, about one ERM fit in all.
