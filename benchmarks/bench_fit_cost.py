@@ -59,7 +59,7 @@ run 1 followed the test suite), so bench_fit_cost_rounds.py measures the ratios 
 rounds that share the machine's state; there the redesign is within 10% of before
 or faster. The lockstep twins now run skorch's own fit in two threads that hand
 over before every step; on this VM a hand-over costs ~0.2-0.8 ms, which shows on
-tiny nets (a linear head: up to ~30% slower than the old hand-written loop) and
+tiny nets (a linear head: 10-40% slower than the old hand-written loop) and
 vanishes on nets with real work per step.
 
 The MLP is compute-bound on 2 cores: batching its folds saves nothing there, which is
