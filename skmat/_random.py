@@ -50,25 +50,19 @@ class TorchRNGStream:
     """
 
     def __init__(self, device=None, seed=None):
-        self.devices = rng_devices(device)
+        self.device = device
         with forked_torch_rng(device, seed):
-            self._save()
-
-    def _save(self):
-        self.cpu_state = torch.get_rng_state()
-        self.cuda_states = [torch.cuda.get_rng_state(d) for d in self.devices]
+            self.state = get_torch_rng_state(device)
 
     @contextmanager
     def active(self):
         """Run a block on this stream (torch's global RNG set to it, then restored)."""
-        with torch.random.fork_rng(devices=self.devices):
-            torch.set_rng_state(self.cpu_state)
-            for device, state in zip(self.devices, self.cuda_states):
-                torch.cuda.set_rng_state(state, device)
+        with forked_torch_rng(self.device):
+            set_torch_rng_state(self.state)
             try:
                 yield
             finally:
-                self._save()
+                self.state = get_torch_rng_state(self.device)
 
 
 def get_torch_rng_state(device=None):
