@@ -27,6 +27,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import Bunch, check_random_state
 
+from ._batching import choose_engine
 from ._compat import (
     HasMethods,
     StrictInterval,
@@ -53,6 +54,7 @@ from ._proba import check_proba, warn_if_degenerate
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._selection import choose_for_data
+from ._stacked import fit_stacked
 from ._user_net import held_out_model, is_net, make_shifted_net, probe_estimator
 from ._validation import check_fit_data, fit_router, input_spec, route_fit_params
 
@@ -285,7 +287,15 @@ class HeldOutNetClassifier(
         grid = self._selection_grid()
         if grid is not None and proba is not None:
             chosen, attributes = self._select(
-                progress, final_net, inputs, y_encoded, sample_weight, proba, grid, rng
+                progress,
+                final_net,
+                probe,
+                inputs,
+                y_encoded,
+                sample_weight,
+                proba,
+                grid,
+                rng,
             )
             fitted.update(attributes)
             self._log(f"selection: {clock.lap('selection'):.2f}s")
@@ -327,12 +337,18 @@ class HeldOutNetClassifier(
         return fitted
 
     def _select(
-        self, progress, net, inputs, y_encoded, sample_weight, proba, grid, rng
+        self, progress, net, probe, inputs, y_encoded, sample_weight, proba, grid, rng
     ):
         """Choose the value of ``grid = (name, values)`` for the data
-        (:func:`skmat._selection.choose_for_data`). Return ``{name: chosen}`` and
-        the fitted attributes that report the choice."""
+        (:func:`skmat._selection.choose_for_data`), its nets trained together as
+        ``fold_training`` trains the k-fold nets. Return ``{name: chosen}`` and the
+        fitted attributes that report the choice."""
         name, values = grid
+        engine, reason = choose_engine(net, probe, inputs, self.fold_training)
+        self._log(
+            f"choosing {name}: the nets train "
+            + ("together" if engine == "stacked" else f"one by one ({reason})")
+        )
 
         def extras(value, rows):
             weights = None if sample_weight is None else sample_weight[rows]
@@ -346,6 +362,23 @@ class HeldOutNetClassifier(
                 progress, candidate, dataset, None, labels, inputs, phase
             )
 
+        def fit_together(nets, rows, logit_shift, phase):
+            total = sum(candidate.max_epochs for candidate in nets)
+            with progress.phase(phase, total, epoch_lines="choosing net") as bar:
+                with forked_torch_rng(net.device):
+                    fit_stacked(
+                        nets,
+                        rows,
+                        inputs,
+                        y_encoded,
+                        sample_weight=sample_weight,
+                        logit_shift=logit_shift,
+                        phase=bar,
+                    )
+            for candidate in nets:
+                self._check_diverged(candidate, phase, inputs)
+            return nets
+
         return choose_for_data(
             name,
             values,
@@ -358,6 +391,7 @@ class HeldOutNetClassifier(
             seed=draw_seed(rng),
             sample_weight=sample_weight,
             log=self._log,
+            fit_together=fit_together if engine == "stacked" else None,
         )
 
     def _warn_if_degenerate(self, proba, y_encoded, classes, given):
@@ -424,7 +458,7 @@ class HeldOutNetClassifier(
         with progress.phase(
             f"held-out phase ({spec.strategy.label})",
             spec.total_epochs,
-            epoch_lines=True,
+            epoch_lines="held-out net",
         ) as phase:
             try:
                 result = fit_held_out(
@@ -454,13 +488,18 @@ class HeldOutNetClassifier(
             estimator = with_progress(net, bar).fit(dataset, labels)
         without_progress(estimator)
         raise_if_interrupted()  # skorch ends a fit quietly on Ctrl-C
-        problem = divergence(estimator)
+        self._check_diverged(estimator, phase, inputs)
+        return estimator
+
+    def _check_diverged(self, net, phase, inputs):
+        """Raise :class:`~skmat._net.TrainingDiverged` when the fitted ``net`` (of
+        ``phase``) is not finite."""
+        problem = divergence(net)
         if problem is not None:
             message = f"The training of the {phase} diverged: {problem}."
             raise TrainingDiverged(
                 divergence_advice(message, self._divergence_remedy, inputs)
             )
-        return estimator
 
     def _route(self, sample_weight, groups, fit_params):
         """Metadata for the splitter and a scikit-learn held-out estimator."""

@@ -59,8 +59,9 @@ class MATClassifier(HeldOutNetClassifier):
         ``early_stopping``, which applies to that last fit). With 0 among the
         values, plain training is chosen where the shift does not pay on the
         held-out share. Each value costs a final fit on ``1 - selection_fraction``
-        of the data, the grouping two plain fits on half the share (user guide,
-        "Choosing the shift strength").
+        of the data, the grouping two plain fits on half the share; these nets
+        train together as one stacked model where ``fold_training`` would stack
+        the k-fold nets (user guide, "Choosing the shift strength").
     selection_fraction : float, default=0.5
         The share of the training set that scores the candidate values of
         ``shift_strength`` when there are several; in ``(0, 1)``.

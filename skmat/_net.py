@@ -50,6 +50,18 @@ def example_losses(criterion, output, y):
     return flat.view(y.shape)
 
 
+def shifted_output(output, shift, criterion):
+    """The output that a shifted net's loss sees: ``f(x) + shift`` for logits, and
+    ``softmax(log(p + eps) + shift)`` for an ``NLLLoss`` module's probabilities
+    (Bayat et al., ICLR 2025, Algorithm 1). ``output`` and ``shift`` have shape
+    (..., batch, n_classes); leading dimensions are models trained together."""
+    shift = shift.to(output.dtype)
+    if isinstance(criterion, torch.nn.NLLLoss):
+        eps = torch.finfo(output.dtype).eps
+        return torch.softmax(torch.log(output + eps) + shift, dim=-1)
+    return output + shift
+
+
 def batch_loss(
     per_example,
     y,
@@ -138,12 +150,8 @@ class LogitShiftMixin:
         shift, weight = extras.get(SHIFT_KEY), extras.get(WEIGHT_KEY)
         groups = extras.get(GROUP_KEY) if self.group_step_size is not None else None
         if training and shift is not None:
-            shift = to_tensor(shift, device=y_pred.device).to(y_pred.dtype)
-            if isinstance(self.criterion_, torch.nn.NLLLoss):
-                eps = torch.finfo(y_pred.dtype).eps
-                y_pred = torch.softmax(torch.log(y_pred + eps) + shift, dim=1)
-            else:
-                y_pred = y_pred + shift
+            shift = to_tensor(shift, device=y_pred.device)
+            y_pred = shifted_output(y_pred, shift, self.criterion_)
         robust = training and groups is not None
         balanced = training and self.class_balanced
         if weight is None and not robust and not balanced:

@@ -14,6 +14,7 @@ held-out phase, the final net), counting epochs, with the time left:
 It costs one ``tqdm.update`` (or a comparison) per epoch of each net.
 """
 
+import functools
 import multiprocessing
 import sys
 import threading
@@ -106,19 +107,25 @@ class FitProgress:
         self.epoch_table = verbose >= 2
         self.style = display_style() if self.enabled else None
 
-    def epoch_line(self, model, epoch, loss):
-        """One row of the epoch table of held-out nets that train together."""
+    def epoch_line(self, noun, model, epoch, loss):
+        """One row of the epoch table of nets that train together (each one a
+        ``noun``, such as "held-out net")."""
         print(
-            f"[{self.owner}] held-out net {model + 1}, epoch {epoch + 1}: "
+            f"[{self.owner}] {noun} {model + 1}, epoch {epoch + 1}: "
             f"train_loss {loss:.4f}",
             flush=True,
         )
 
     @contextmanager
-    def phase(self, description, total, epoch_lines=False):
+    def phase(self, description, total, epoch_lines=None):
         """A bar of ``total`` epochs for one phase; yields a :class:`Phase`
-        (``epoch_lines``: with the epoch table at ``verbose >= 2``)."""
-        epoch_lines = self.epoch_line if epoch_lines and self.epoch_table else None
+        (``epoch_lines``: what its nets are called in the epoch table of nets that
+        train together, printed at ``verbose >= 2``)."""
+        epoch_lines = (
+            functools.partial(self.epoch_line, epoch_lines)
+            if epoch_lines and self.epoch_table
+            else None
+        )
         if not self.enabled:
             yield Phase(None, epoch_lines)
             return

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from ._data import WEIGHT_KEY, RowDataset
+from ._data import SHIFT_KEY, WEIGHT_KEY, RowDataset
 from ._net import net_logits
 from ._random import forked_torch_rng
 
@@ -95,9 +95,7 @@ def crossfit_halves(y, seed):
     return list(splitter.split(np.zeros((len(y), 1)), y))
 
 
-def choose_value(
-    values, y, *, fit_candidate, fit_plain, predict, fraction, seed, sample_weight=None
-):
+def choose_value(values, y, *, fit_nets, predict, fraction, seed, sample_weight=None):
     """Choose among ``values`` as the module says.
 
     Parameters
@@ -105,11 +103,10 @@ def choose_value(
     values : sequence of float
     y : ndarray of shape (n_samples,)
         Encoded labels of the training set.
-    fit_candidate : callable
-        ``fit_candidate(value, rows)``: the final net trained with ``value`` on
-        ``rows``.
-    fit_plain : callable
-        ``fit_plain(rows)``: a plain copy of the net trained on ``rows``.
+    fit_nets : callable
+        ``fit_nets(jobs)``: one trained net per ``(value, rows)`` of ``jobs``, the
+        final net trained with ``value`` on ``rows``, or a plain copy of the net
+        where ``value`` is None.
     predict : callable
         ``predict(model, rows)``: encoded predictions for ``rows``.
     fraction : float
@@ -128,17 +125,20 @@ def choose_value(
     """
     train, valid = selection_split(y, fraction, seed)
     y_valid = y[valid]
+    halves = crossfit_halves(y_valid, seed)
+    jobs = [(None, valid[fit_half]) for fit_half, _ in halves]
+    jobs += [(value, train) for value in values]
+    models = fit_nets(jobs)
     wrong = np.zeros(len(valid), dtype=bool)
-    for fit_half, predict_half in crossfit_halves(y_valid, seed):
-        model = fit_plain(valid[fit_half])
+    for model, (_, predict_half) in zip(models, halves):
         rows = valid[predict_half]
         wrong[predict_half] = predict(model, rows) != y[rows]
     groups = 2 * y_valid + wrong
     weight = None if sample_weight is None else sample_weight[valid]
-    scores = []
-    for value in values:
-        predicted = predict(fit_candidate(value, train), valid)
-        scores.append(selection_score(y_valid, predicted, groups, weight))
+    scores = [
+        selection_score(y_valid, predict(model, valid), groups, weight)
+        for model in models[len(halves) :]
+    ]
     return best_candidate(scores), scores, valid
 
 
@@ -165,6 +165,7 @@ def choose_for_data(
     seed,
     sample_weight,
     log,
+    fit_together=None,
 ):
     """Choose the value of the parameter ``name`` among ``values`` for the data
     (:func:`choose_value`): copies of the final ``net`` trained on part of the
@@ -172,25 +173,52 @@ def choose_for_data(
 
     ``extras(value, rows)`` gives a candidate's net parameters and row extras;
     ``final_fit(net, dataset, labels, phase)`` trains a net as the final net
-    trains. Every net trains on a fork of torch's RNG, so the final net then trains
-    exactly as it would with the chosen value given. Return ``{name: chosen}`` and
-    the fitted attributes that report the choice (``log`` hears each score).
+    trains. With ``fit_together(nets, rows, logit_shift, phase)``
+    (:func:`skmat._stacked.fit_stacked`'s contract), the nets of the choice train
+    all together where their extras allow it (a logit shift and the sample
+    weights), each as ``final_fit`` would train it up to float rounding. Every net
+    trains on a fork of torch's RNG, so the final net then trains exactly as it
+    would with the chosen value given. Return ``{name: chosen}`` and the fitted
+    attributes that report the choice (``log`` hears each score).
     """
 
-    def fit(candidate, rows, row_extras, phase):
-        dataset = RowDataset(inputs.take(rows), y[rows], row_extras)
-        with forked_torch_rng(candidate.device):
-            return final_fit(candidate, dataset, y[rows], phase)
-
-    def fit_candidate(value, rows):
+    def prepared(value, rows):
+        """The unfitted net of one job, its row extras, its phase's name and
+        whether it can train with others (no net parameters of its own, no extras
+        but a shift and the weights)."""
+        if value is None:
+            weights = {} if sample_weight is None else {WEIGHT_KEY: sample_weight[rows]}
+            phase = f"plain net grouping the validation examples (choosing {name})"
+            return clone(net), weights, phase, True
         net_params, row_extras = extras(value, rows)
         phase = f"final net with {name}={value:g} (choosing)"
-        return fit(clone(net).set_params(**net_params), rows, row_extras, phase)
+        together = not net_params and set(row_extras) <= {SHIFT_KEY, WEIGHT_KEY}
+        return clone(net).set_params(**net_params), row_extras, phase, together
 
-    def fit_plain(rows):
-        weights = {} if sample_weight is None else {WEIGHT_KEY: sample_weight[rows]}
-        phase = f"plain net grouping the validation examples (choosing {name})"
-        return fit(clone(net), rows, weights, phase)
+    def fit_nets(jobs):
+        nets, row_extras, phases, together = zip(
+            *(prepared(value, rows) for value, rows in jobs)
+        )
+        rows = [rows for _, rows in jobs]
+        if fit_together is not None and all(together):
+            shifts = [full_shift(extra, r) for extra, r in zip(row_extras, rows)]
+            phase = f"{len(nets)} nets choosing {name}, together"
+            return fit_together(list(nets), rows, shifts, phase)
+        fitted = []
+        for candidate, extra, phase, train in zip(nets, row_extras, phases, rows):
+            dataset = RowDataset(inputs.take(train), y[train], extra)
+            with forked_torch_rng(candidate.device):
+                fitted.append(final_fit(candidate, dataset, y[train], phase))
+        return fitted
+
+    def full_shift(extra, rows):
+        """A job's logit shift as a row of every example (zeros elsewhere)."""
+        shift = extra.get(SHIFT_KEY)
+        if shift is None:
+            return None
+        full = np.zeros((len(y), shift.shape[1]), dtype=shift.dtype)
+        full[rows] = shift
+        return full
 
     def predict(model, rows):
         with forked_torch_rng(model.device):
@@ -199,8 +227,7 @@ def choose_for_data(
     best, scores, valid = choose_value(
         values,
         y,
-        fit_candidate=fit_candidate,
-        fit_plain=fit_plain,
+        fit_nets=fit_nets,
         predict=predict,
         fraction=fraction,
         seed=seed,

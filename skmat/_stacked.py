@@ -25,7 +25,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from ._data import DATASET, MAPPING, module_arguments
-from ._net import batch_loss, example_losses
+from ._net import batch_loss, example_losses, shifted_output
 from ._random import TorchRNGStream
 
 #: Input arrays up to this many bytes in all are copied to the nets' device once;
@@ -178,7 +178,15 @@ class _Stack:
 
 
 def fit_stacked(
-    nets, rows, inputs, y, *, sample_weight=None, before_step=None, phase=None
+    nets,
+    rows,
+    inputs,
+    y,
+    *,
+    sample_weight=None,
+    logit_shift=None,
+    before_step=None,
+    phase=None,
 ):
     """Fit unfitted clones of one shifted net, each on its own rows, as one stacked
     model: the engine's boundary, with the contract of the one-by-one path.
@@ -198,6 +206,11 @@ def fit_stacked(
     y : ndarray of shape (n_samples,)
         Encoded labels of all rows.
     sample_weight : ndarray of shape (n_samples,), default=None
+    logit_shift : list, default=None
+        One entry per net: None, or the logit shift of every row, an ndarray of
+        shape (n_samples, n_classes) (only the net's own rows are read), added as
+        the net's own fit on a :class:`~skmat._data.RowDataset` with that shift
+        adds it (:func:`skmat._net.shifted_output`).
     before_step : callable, default=None
         Called at every step, before the forward pass and the optimizer step, as
         ``before_step(step)``; ``step`` holds ``active`` (the model in each row of
@@ -221,7 +234,9 @@ def fit_stacked(
         if has_lazy_parameters(net.module_):
             schedule.initialize_lazy(net, inputs)
         schedules.append(schedule)
-    gather = StackedRows(inputs, y, sample_weight, net_device(nets[0]))
+    gather = StackedRows(
+        inputs, y, sample_weight, net_device(nets[0]), logit_shift=logit_shift
+    )
     on_epoch_end = None
     if phase is not None:
 
@@ -267,6 +282,7 @@ def _train(nets, schedules, gather, before_step, on_epoch_end):
                 break
             stack = stack.keep(rows)
         xb, yb, weight = gather(batches)
+        shift, shifted = gather.shift(batches, active)
         if before_step is not None:
             before_step(
                 types.SimpleNamespace(
@@ -281,6 +297,9 @@ def _train(nets, schedules, gather, before_step, on_epoch_end):
                 )
             )
         out = forward(stack.params, xb)
+        if shift is not None:
+            shifted_out = shifted_output(out, shift, criterion)
+            out = torch.where(shifted.view(-1, 1, 1), shifted_out, out)
         loss = batch_loss(
             example_losses(criterion, out, yb),
             yb,
@@ -373,9 +392,19 @@ class StackedRows:
     than the copy itself); a Dataset's rows are read and collated per step.
     """
 
-    def __init__(self, inputs, y, sample_weight, device):
+    def __init__(self, inputs, y, sample_weight, device, logit_shift=None):
         self.inputs = inputs
         self.device = device
+        self.shift_slot, self.shifts = None, None
+        if logit_shift is not None and any(s is not None for s in logit_shift):
+            given = [s for s in logit_shift if s is not None]
+            self.shift_slot = torch.as_tensor(
+                np.cumsum([s is not None for s in logit_shift]) - 1, device=device
+            )
+            self.has_shift = torch.as_tensor(
+                [s is not None for s in logit_shift], device=device
+            )
+            self.shifts = torch.stack([torch.as_tensor(s) for s in given]).to(device)
         self.leaves = None
         if inputs.kind != DATASET:
             source = inputs.source
@@ -427,6 +456,19 @@ class StackedRows:
             for key, value in gathered.items()
         }
         return shaped[None] if None in shaped else shaped
+
+    def shift(self, batches, active):
+        """``(shift, shifted)``: the logit shift of the rows of ``batches`` (padded
+        as in :meth:`__call__`), of shape (k, width, n_classes), and whether each
+        model of ``active`` has one; ``(None, None)`` when no model has."""
+        if self.shifts is None:
+            return None, None
+        width = max(len(batch) for batch in batches)
+        index = np.stack([np.resize(batch, width) for batch in batches])
+        index = torch.from_numpy(index).to(self.device)
+        models = torch.as_tensor(active, device=self.device)
+        slots = self.shift_slot[models].clamp_min(0)
+        return self.shifts[slots.unsqueeze(1), index], self.has_shift[models]
 
     def __call__(self, batches):
         """``(x, y, weight)``: ``x`` of shape (k, width, ...) (or a dict of them),

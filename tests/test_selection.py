@@ -9,7 +9,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import PrintLog
 
+import skmat._base
 from skmat import MATClassifier
 from skmat._selection import best_candidate, selection_score, selection_split
 from skmat.datasets import make_spurious_memorization
@@ -219,9 +221,14 @@ def test_grid_search_over_fixed_strengths_still_works(figure1):
     )
 
 
-def test_an_interrupted_selection_leaves_the_estimator_as_it_was(figure1):
+@pytest.mark.parametrize("fold_training", ["sequential", "batched"])
+def test_an_interrupted_selection_leaves_the_estimator_as_it_was(
+    figure1, fold_training, monkeypatch
+):
     X, y, _ = figure1
-    clf = MATClassifier(figure1_net(max_epochs=5), shift_strength="auto")
+    clf = MATClassifier(
+        figure1_net(max_epochs=5), shift_strength="auto", fold_training=fold_training
+    )
     clf.set_params(random_state=0).fit(X, y)
     before = dict(vars(clf))
 
@@ -236,14 +243,108 @@ def test_an_interrupted_selection_leaves_the_estimator_as_it_was(figure1):
             raise Boom
         return original(*args, **kwargs)
 
+    def fail_in_training_together(*args, **kwargs):
+        raise Boom
+
     original = clf._final_fit
     clf._final_fit = fail_in_the_second_candidate
+    monkeypatch.setattr(skmat._base, "fit_stacked", fail_in_training_together)
     with pytest.raises(Boom):
         clf.fit(X, y)
     del clf._final_fit
     assert set(vars(clf)) == set(before)
     assert_allclose(clf.held_out_proba_, before["held_out_proba_"])
     assert_allclose(clf.calibration_matrix_, before["calibration_matrix_"])
+
+
+class SoftmaxMLP(torch.nn.Module):
+    """Probabilities out, for skorch's default NLLLoss: the shift goes to log(p)."""
+
+    def __init__(self, n_features_in=200, n_classes=2):
+        super().__init__()
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(n_features_in, 16),
+            torch.nn.ReLU(),
+            torch.nn.Linear(16, n_classes),
+            torch.nn.Softmax(dim=-1),
+        )
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        figure1_net(max_epochs=40),
+        small_net(MLP, optimizer=torch.optim.Adam, lr=1e-2, max_epochs=8),
+        small_net(
+            SoftmaxMLP,
+            criterion=torch.nn.NLLLoss,
+            optimizer=torch.optim.Adam,
+            lr=1e-2,
+            max_epochs=8,
+        ),
+    ],
+    ids=["linear-sgd", "mlp-adam", "softmax-nll"],
+)
+def test_the_nets_that_choose_train_together_as_one_by_one(figure1, net, monkeypatch):
+    """The candidates (with their shifts) and the plain nets that group the
+    validation examples train as one stacked model where the net allows it, and
+    come out as skorch's own fits of each, up to float rounding (2e-4: the drift
+    measured between the engines, tests/held_out_reference.py --drift)."""
+    X, y, _ = figure1
+    weight = np.random.RandomState(0).uniform(0.5, 2, len(y))
+    nets = {"sequential": [], "batched": []}
+    fit_stacked, final_fit = skmat._base.fit_stacked, MATClassifier._final_fit
+
+    def recording_fit_stacked(candidates, *args, **kwargs):
+        nets["batched"].extend(candidates)
+        return fit_stacked(candidates, *args, **kwargs)
+
+    def recording_final_fit(self, *args):
+        fitted = final_fit(self, *args)
+        phase = args[6] if len(args) > 6 else "final net"
+        if self.fold_training == "sequential" and "choosing" in phase:
+            nets["sequential"].append(fitted)
+        return fitted
+
+    monkeypatch.setattr(skmat._base, "fit_stacked", recording_fit_stacked)
+    monkeypatch.setattr(MATClassifier, "_final_fit", recording_final_fit)
+    fits = {
+        fold_training: MATClassifier(
+            net,
+            shift_strength=[0.0, 0.5, 1.0],
+            fold_training=fold_training,
+            random_state=0,
+        ).fit(X, y, sample_weight=weight)
+        for fold_training in nets
+    }
+    # two plain nets on the validation halves, then one per candidate
+    assert len(nets["sequential"]) == len(nets["batched"]) == 5
+    for alone, together in zip(nets["sequential"], nets["batched"]):
+        assert len(together.history) == len(alone.history) == net.max_epochs
+        assert_allclose(
+            together.predict_proba(X), alone.predict_proba(X), rtol=0, atol=2e-4
+        )
+    sequential, batched = fits["sequential"], fits["batched"]
+    assert_array_equal(sequential.selection_indices_, batched.selection_indices_)
+    for key, value in sequential.selection_results_.items():
+        assert_allclose(batched.selection_results_[key], value, atol=0.021)
+
+
+def test_nets_that_cannot_train_together_choose_one_by_one(figure1, capsys):
+    X, y, _ = figure1
+    net = figure1_net(max_epochs=5, callbacks=[("print", PrintLog())])
+    clf = MATClassifier(net, shift_strength="auto", random_state=0, verbose=1)
+    clf.fit(X, y)
+    out = capsys.readouterr().out
+    assert (
+        "choosing shift_strength: the nets train one by one (the net has callb" in out
+    )
+    assert clf.shift_strength_ in (0.0, 1.0)
+    with pytest.raises(ValueError, match="fold_training='batched' cannot train"):
+        clf.set_params(fold_training="batched").fit(X, y)
 
 
 def test_verbose_reports_each_candidate_and_the_choice(figure1, capsys):
