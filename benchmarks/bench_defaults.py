@@ -13,7 +13,11 @@ seeds, the shift strengths 0.5, 1, 2 and 3 at the other defaults; about 10 minut
 on 2 cores with ``--n-jobs 2``), or choose ``--tasks``, ``--seeds`` and the values:
 ``--held-out-epochs 1 0.5 0.25`` sweeps the held-out nets' share of the epochs,
 ``--temperatures 0.01 0.1 1`` the temperature, ``--early-stopping 0 1`` early
-stopping on the inferred groups. Results go to ``--output`` (CSV).
+stopping on the inferred groups, ``--held-out xrm kfold`` the held-out strategy
+(5 folds). ``--suite safety`` runs the safety suite's tasks instead: with the best
+value per seed picked on the test set, the ceiling of any rule that chooses among
+these values (``python benchmarks/bench_defaults.py --suite safety --seeds 3
+--held-out xrm kfold --strengths 1 2 4``). Results go to ``--output`` (CSV).
 """
 
 import argparse
@@ -31,7 +35,13 @@ from skmat import MATClassifier
 from skmat.benchmarks import make_tasks
 from skmat.metrics import worst_group_accuracy
 
-SETTINGS = ("held_out_epochs", "temperature", "shift_strength", "early_stopping")
+SETTINGS = (
+    "held_out",
+    "held_out_epochs",
+    "temperature",
+    "shift_strength",
+    "early_stopping",
+)
 
 
 def run(task, seed, grid):
@@ -56,9 +66,13 @@ def run(task, seed, grid):
 
     torch.manual_seed(seed)
     rows = [row("ERM", clone(net).fit(X, y))]
-    for epochs in grid["held_out_epochs"]:
+    for strategy, epochs in itertools.product(
+        grid["held_out"], grid["held_out_epochs"]
+    ):
         held_out = (
-            MATClassifier(net, held_out_epochs=epochs, random_state=seed)
+            MATClassifier(
+                net, held_out=strategy, held_out_epochs=epochs, random_state=seed
+            )
             .fit(X, y)
             .held_out_proba_
         )
@@ -76,6 +90,7 @@ def run(task, seed, grid):
                 row(
                     "MAT",
                     mat,
+                    held_out=strategy,
                     held_out_epochs=epochs,
                     temperature=temperature,
                     shift_strength=strength,
@@ -92,17 +107,24 @@ def main():
     parser.add_argument("--strengths", nargs="+", type=float, default=[0.5, 1, 2, 3])
     parser.add_argument("--temperatures", nargs="+", type=float, default=[0.1])
     parser.add_argument("--held-out-epochs", nargs="+", type=float, default=[1.0])
+    parser.add_argument(
+        "--held-out", nargs="+", choices=["xrm", "kfold"], default=["xrm"]
+    )
+    parser.add_argument(
+        "--suite", choices=["all", "safety"], default="all", help="the tasks' suite"
+    )
     parser.add_argument("--early-stopping", nargs="+", type=int, default=[0])
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output", default="benchmark_results/defaults.csv")
     args = parser.parse_args()
     grid = dict(
+        held_out=args.held_out,
         held_out_epochs=args.held_out_epochs,
         temperature=args.temperatures,
         shift_strength=args.strengths,
         early_stopping=args.early_stopping,
     )
-    tasks = make_tasks(suite="all")
+    tasks = make_tasks(suite=args.suite)
     names = args.tasks or [name for name, task in tasks.items() if not task.missing()]
     runs = Parallel(n_jobs=args.n_jobs)(
         delayed(run)(tasks[name], seed, grid)
@@ -117,8 +139,10 @@ def main():
         writer.writerows(rows)
     settings = list(itertools.product(*(grid[name] for name in SETTINGS)))
     print(f"worst-group test accuracy, mean over seeds ({args.output});")
-    print("MAT's columns: held_out_epochs/temperature/shift_strength/early_stopping")
-    columns = ["ERM"] + ["/".join(f"{v:g}" for v in s) for s in settings]
+    print("MAT's columns: " + "/".join(SETTINGS))
+    columns = ["ERM"] + [
+        "/".join(f"{v:g}" if not isinstance(v, str) else v for v in s) for s in settings
+    ]
     width = max(9, *(len(c) + 1 for c in columns))
     print(f"{'task':26s}" + "".join(f"{c:>{width}s}" for c in columns))
     for name in names:
