@@ -138,7 +138,8 @@ data = {
 # MAT inside every fold.
 fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
 for ax, (title, ((X, y, groups), net, group_names)) in zip(axes, data.items()):
-    mat = MATClassifier(net, held_out="kfold", random_state=0).fit(X, y)
+    mat = MATClassifier(net, held_out="kfold", shift_strength=1.0, random_state=0)
+    mat.fit(X, y)
     display = MemorizationDisplay.from_estimator(
         [mat, mat],
         X,

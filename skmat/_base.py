@@ -362,7 +362,7 @@ class HeldOutNetClassifier(
                 progress, candidate, dataset, None, labels, inputs, phase
             )
 
-        def fit_together(nets, rows, logit_shift, phase):
+        def fit_together(nets, rows, logit_shift, phase, names):
             total = sum(candidate.max_epochs for candidate in nets)
             with progress.phase(phase, total, epoch_lines="choosing net") as bar:
                 with forked_torch_rng(net.device):
@@ -375,8 +375,8 @@ class HeldOutNetClassifier(
                         logit_shift=logit_shift,
                         phase=bar,
                     )
-            for candidate in nets:
-                self._check_diverged(candidate, phase, inputs)
+            for candidate, name in zip(nets, names):
+                self._check_diverged(candidate, name, inputs)
             return nets
 
         return choose_for_data(

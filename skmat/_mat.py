@@ -44,9 +44,10 @@ class MATClassifier(HeldOutNetClassifier):
     {estimator}
     temperature : float, default=0.1
         Temperature ``tau`` applied to the held-out predictions, ``> 0``.
-    shift_strength : float, array-like of floats or "auto", default=1.0
+    shift_strength : float, array-like of floats or "auto", default="auto"
         ``lambda >= 0``: 1 is the paper's method, 0 is plain ERM with the same net.
-        Several values (or ``"auto"``, which means ``(0.0, 1.0)``) are chosen among
+        Several values (or ``"auto"``, the default, which means ``(0.0, 1.0)``:
+        plain training where the shift does not pay) are chosen among
         for the data, without group labels, in the spirit of the paper's model
         selection on inferred groups (Section 4): a copy of the final net trains
         with each value on the training set less a validation share
@@ -177,7 +178,7 @@ class MATClassifier(HeldOutNetClassifier):
         *,
         cv=None,
         temperature=0.1,
-        shift_strength=1.0,
+        shift_strength="auto",
         selection_fraction=0.5,
         calibrate=True,
         held_out_estimator=None,

@@ -173,8 +173,9 @@ def choose_for_data(
 
     ``extras(value, rows)`` gives a candidate's net parameters and row extras;
     ``final_fit(net, dataset, labels, phase)`` trains a net as the final net
-    trains. With ``fit_together(nets, rows, logit_shift, phase)``
-    (:func:`skmat._stacked.fit_stacked`'s contract), the nets of the choice train
+    trains. With ``fit_together(nets, rows, logit_shift, phase, names)``
+    (:func:`skmat._stacked.fit_stacked`'s contract; ``names``: each net's, for the
+    errors), the nets of the choice train
     all together where their extras allow it (a logit shift and the sample
     weights), each as ``final_fit`` would train it up to float rounding. Every net
     trains on a fork of torch's RNG, so the final net then trains exactly as it
@@ -203,7 +204,7 @@ def choose_for_data(
         if fit_together is not None and all(together):
             shifts = [full_shift(extra, r) for extra, r in zip(row_extras, rows)]
             phase = f"{len(nets)} nets choosing {name}, together"
-            return fit_together(list(nets), rows, shifts, phase)
+            return fit_together(list(nets), rows, shifts, phase, phases)
         fitted = []
         for candidate, extra, phase, train in zip(nets, row_extras, phases, rows):
             dataset = RowDataset(inputs.take(train), y[train], extra)

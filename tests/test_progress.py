@@ -28,7 +28,8 @@ SETTINGS = {
 
 
 def mat(**params):
-    params = {"cv": 3, "random_state": 0, **params}
+    # a fixed strength: two phases (the default's choice: test_the_choice_has_its_bars)
+    params = {"cv": 3, "random_state": 0, "shift_strength": 1.0, **params}
     estimator = params.pop("estimator", small_net(MLP, max_epochs=EPOCHS))
     return MATClassifier(estimator, **params)
 
@@ -56,6 +57,37 @@ def test_one_bar_for_the_held_out_phase_and_one_for_the_final_net(
     assert held_out.startswith("held-out phase (")
     assert held_out_state == (held_out_epochs, held_out_epochs)
     assert final == "final net" and final_state == (EPOCHS, EPOCHS)
+
+
+@pytest.mark.parametrize(
+    "fold_training, bars",
+    [
+        ("batched", {"4 nets choosing shift_strength, together": 4 * EPOCHS}),
+        (
+            "sequential",
+            {
+                # the two plain nets share a description: the second bar's state
+                "plain net grouping the validation examples (choosing "
+                "shift_strength)": EPOCHS,
+                "final net with shift_strength=0 (choosing)": EPOCHS,
+                "final net with shift_strength=1 (choosing)": EPOCHS,
+            },
+        ),
+    ],
+)
+def test_the_choice_has_its_bars(fold_training, bars, capsys, monkeypatch):
+    """The default shift_strength="auto" trains the nets of its choice between the
+    held-out phase and the final net: together (one bar of all their epochs) or
+    one by one (a bar each)."""
+    monkeypatch.setattr(_progress, "display_style", lambda: "bar")
+    clf = mat(verbose=1, shift_strength="auto", fold_training=fold_training)
+    clf.fit(X, Y)
+    states = last_bar_states(capsys.readouterr().err)
+    names = list(states)
+    assert names[0].startswith("held-out phase (") and names[-1] == "final net"
+    assert {name: states[name] for name in names[1:-1]} == {
+        name: (total, total) for name, total in bars.items()
+    }
 
 
 LINE = re.compile(

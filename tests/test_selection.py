@@ -65,10 +65,12 @@ def test_score_is_mean_then_worst_group_and_ties_go_to_the_first():
     assert best_candidate([(0.5, 0.7), (0.5, 0.8)]) == 1
 
 
-def test_auto_chooses_mat_where_mistakes_are_the_minority(figure1):
+def test_auto_is_the_default_and_chooses_mat_where_mistakes_are_the_minority(
+    figure1,
+):
     X, y, groups = figure1
-    clf = MATClassifier(figure1_net(), shift_strength="auto", random_state=0)
-    clf.fit(X, y)
+    clf = MATClassifier(figure1_net(), random_state=0).fit(X, y)
+    assert clf.get_params()["shift_strength"] == "auto"
     results = clf.selection_results_
     assert_array_equal(results["shift_strength"], [0.0, 1.0])
     assert clf.shift_strength_ == 1.0

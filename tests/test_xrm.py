@@ -329,7 +329,8 @@ def test_flips_no_longer_take_every_label_into_one_class():
     net, X, y = collapse_case()
     with warnings.catch_warnings():
         warnings.simplefilter("error", DegenerateHeldOutWarning)
-        mat = MATClassifier(net, held_out="xrm", random_state=1).fit(X, y)
+        mat = MATClassifier(net, held_out="xrm", shift_strength=1.0, random_state=1)
+        mat.fit(X, y)
     shares = np.bincount(mat.held_out_proba_.argmax(1), minlength=2) / len(y)
     assert shares.min() > 0.35
     assert mat.logit_shift_.std(axis=0).min() > 0.1

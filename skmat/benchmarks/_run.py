@@ -180,10 +180,14 @@ def run_task(task, seed, n_threads=1, methods=None):
             lambda: MATClassifier(net, random_state=seed).fit(X, y)
         )
         recall = held_out_recall(estimator.held_out_proba_, y, groups)
+        # the strength the estimator chose for the data, when its default chooses
+        choice = getattr(estimator, "selection_results_", None)
         chosen["MAT (defaults)"] = dict(
             estimator=estimator,
             fit_time=fit_time,
-            param=None,
+            param=None if choice is None else estimator.shift_strength_,
+            parameter="" if choice is None else "shift_strength",
+            selection=SELECTION["MAT (defaults)"] if choice is None else "itself",
             valid_wga=None,
             held_out=recall,
         )
@@ -238,8 +242,10 @@ def run_task(task, seed, n_threads=1, methods=None):
                 "task": task.name,
                 "method": method,
                 "seed": seed,
-                "selection": SELECTION[method],
-                "parameter": GRIDS[method][0] if method in GRIDS else "",
+                "selection": result.get("selection", SELECTION[method]),
+                "parameter": (
+                    GRIDS[method][0] if method in GRIDS else result.get("parameter", "")
+                ),
                 "chosen": "" if result["param"] is None else result["param"],
                 "valid_wga": (
                     "" if result["valid_wga"] is None else round(result["valid_wga"], 4)
