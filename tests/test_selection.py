@@ -17,7 +17,7 @@ from skmat._selection import best_candidate, selection_score, selection_split
 from skmat.datasets import make_spurious_memorization
 
 from .conftest import small_net
-from .modules import MLP, Linear
+from .modules import MLP, LazyMLP, Linear
 
 
 @pytest.fixture(scope="module")
@@ -287,8 +287,9 @@ class SoftmaxMLP(torch.nn.Module):
             lr=1e-2,
             max_epochs=8,
         ),
+        small_net(LazyMLP, optimizer=torch.optim.Adam, lr=1e-2, max_epochs=8),
     ],
-    ids=["linear-sgd", "mlp-adam", "softmax-nll"],
+    ids=["linear-sgd", "mlp-adam", "softmax-nll", "lazy-mlp"],
 )
 def test_the_nets_that_choose_train_together_as_one_by_one(figure1, net, monkeypatch):
     """The candidates (with their shifts) and the plain nets that group the
@@ -313,13 +314,17 @@ def test_the_nets_that_choose_train_together_as_one_by_one(figure1, net, monkeyp
 
     monkeypatch.setattr(skmat._base, "fit_stacked", recording_fit_stacked)
     monkeypatch.setattr(MATClassifier, "_final_fit", recording_final_fit)
+    # the same held-out predictions for both: the held-out phase's own engines
+    # differ by float rounding, which the shift (temperature 0.1) magnifies
+    proba = MATClassifier(net, shift_strength=1.0, random_state=0).fit(X, y)
+    proba = proba.held_out_proba_
     fits = {
         fold_training: MATClassifier(
             net,
             shift_strength=[0.0, 0.5, 1.0],
             fold_training=fold_training,
             random_state=0,
-        ).fit(X, y, sample_weight=weight)
+        ).fit(X, y, sample_weight=weight, held_out_proba=proba)
         for fold_training in nets
     }
     # two plain nets on the validation halves, then one per candidate
