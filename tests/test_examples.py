@@ -1,10 +1,11 @@
 """Every example runs to the end and writes its figure.
 
-The examples take from ten seconds to two and a half minutes each; they run as
-subprocesses two at a time (one torch thread each, on 2 cores), started when the
-first of these tests asks, so that the module costs about half their total time.
-The two longest (over a minute and a half each on 2 cores) run here only with
-``SKMAT_ALL_EXAMPLES=1``: the documentation build runs every example and fails on
+The examples run as subprocesses two at a time (one torch thread each, on 2
+cores), started when the first of these tests asks. The four that take a minute or
+more on one core (the paper's Figure 1, the image example, the memorization scores
+and the grid searches of the shift strength: up to three and a half minutes each)
+run here only with ``SKMAT_ALL_EXAMPLES=1``: the documentation build runs every
+example and fails on
 any error (sphinx-gallery's ``abort_on_example_error``), and CI runs that build, so
 the test suite keeps its ten minutes without leaving an example untested.
 """
@@ -28,15 +29,20 @@ NEEDS = {
 
 
 # Examples that only the documentation build (and SKMAT_ALL_EXAMPLES=1) runs.
-DOCS_BUILD_ONLY = {"plot_interpretable_experiment.py", "plot_image_shortcut.py"}
+DOCS_BUILD_ONLY = {
+    "plot_interpretable_experiment.py",
+    "plot_image_shortcut.py",
+    "plot_memorization.py",
+    "plot_model_selection_without_groups.py",
+}
 
 
 def skipped(example):
     """Why ``example`` does not run here, or None."""
     if example.name in DOCS_BUILD_ONLY and not os.environ.get("SKMAT_ALL_EXAMPLES"):
         return (
-            f"{example.name} runs in the documentation build (over a minute and a "
-            "half on 2 cores); SKMAT_ALL_EXAMPLES=1 runs it here"
+            f"{example.name} runs in the documentation build (minutes on one "
+            "core); SKMAT_ALL_EXAMPLES=1 runs it here"
         )
     if missing(example):
         return f"{example.name} needs {missing(example)}"
