@@ -281,8 +281,7 @@ def _train(nets, schedules, gather, before_step, on_epoch_end):
             if not active:
                 break
             stack = stack.keep(rows)
-        xb, yb, weight = gather(batches)
-        shift, shifted = gather.shift(batches, active)
+        xb, yb, weight, shift = gather(batches, active)
         if before_step is not None:
             before_step(
                 types.SimpleNamespace(
@@ -298,7 +297,8 @@ def _train(nets, schedules, gather, before_step, on_epoch_end):
             )
         out = forward(stack.params, xb)
         if shift is not None:
-            shifted_out = shifted_output(out, shift, criterion)
+            values, shifted = shift
+            shifted_out = shifted_output(out, values, criterion)
             out = torch.where(shifted.view(-1, 1, 1), shifted_out, out)
         loss = batch_loss(
             example_losses(criterion, out, yb),
@@ -457,24 +457,14 @@ class StackedRows:
         }
         return shaped[None] if None in shaped else shaped
 
-    def shift(self, batches, active):
-        """``(shift, shifted)``: the logit shift of the rows of ``batches`` (padded
-        as in :meth:`__call__`), of shape (k, width, n_classes), and whether each
-        model of ``active`` has one; ``(None, None)`` when no model has."""
-        if self.shifts is None:
-            return None, None
-        width = max(len(batch) for batch in batches)
-        index = np.stack([np.resize(batch, width) for batch in batches])
-        index = torch.from_numpy(index).to(self.device)
-        models = torch.as_tensor(active, device=self.device)
-        slots = self.shift_slot[models].clamp_min(0)
-        return self.shifts[slots.unsqueeze(1), index], self.has_shift[models]
-
-    def __call__(self, batches):
-        """``(x, y, weight)``: ``x`` of shape (k, width, ...) (or a dict of them),
-        ``y`` and ``weight`` of shape (k, width); ``weight`` is None when all batches
-        have the same size and there are no sample weights. ``batches`` are positions
-        of the input, ``y`` and the weights."""
+    def __call__(self, batches, active):
+        """``(x, y, weight, shift)``: ``x`` of shape (k, width, ...) (or a dict of
+        them), ``y`` and ``weight`` of shape (k, width); ``weight`` is None when all
+        batches have the same size and there are no sample weights. ``shift`` is None
+        when no model has a logit shift, else ``(values, shifted)``: the shift of the
+        rows, (k, width, n_classes), and whether each model of ``active`` (the model
+        of each batch) has one. ``batches`` are positions of the input, ``y``, the
+        weights and the shifts."""
         sizes = [len(batch) for batch in batches]
         width = max(sizes)
         if min(sizes) == width:
@@ -492,7 +482,12 @@ class StackedRows:
         weight = self.w[index] if self.weighted else None
         if mask is not None:
             weight = mask if weight is None else weight * mask.to(weight.dtype)
-        return x, self.y[index], weight
+        shift = None
+        if self.shifts is not None:
+            models = torch.as_tensor(active, device=self.device)
+            slots = self.shift_slot[models].clamp_min(0)
+            shift = self.shifts[slots.unsqueeze(1), index], self.has_shift[models]
+        return x, self.y[index], weight, shift
 
 
 def _stacked_linear_forward(self, input):
