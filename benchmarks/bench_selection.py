@@ -34,11 +34,10 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from skmat import MATClassifier
-from skmat._random import forked_torch_rng
-from skmat._selection import selection_score
+from skmat._crossfit import crossfit_groups_of, group_scores
+from skmat._search import describe_setting, selection_split
 from skmat.benchmarks import MLP, Linear, make_tasks
 from skmat.benchmarks._nets import make_net
 from skmat.benchmarks._task import Task, split_off_validation
@@ -128,80 +127,61 @@ def control_tasks():
     return {task.name: task for task in tasks}
 
 
-def run(task, seed, strengths, fractions):
+def candidate_rows(task, seed, fraction=0.5):
+    """Every candidate of ``shift_strength="auto"`` on one task and seed: its test
+    accuracy (refitted on the whole training set, as the default refits) and every
+    label-free signal of the search (its net trained on the search's training rows,
+    scored on the validation rows grouped by cross-fitted plain nets), with the
+    true-group validation accuracy beside them for reference."""
     torch.set_num_threads(1)
     data = task.load(seed)
     X, y, groups = data["train"]
     X_test, y_test, groups_test = data["test"]
     net = task.net(X.shape[1])
+    default = MATClassifier(net, random_state=seed, selection_fraction=fraction)
+    candidates = default._candidates()  # the default's own candidate list
+    # each held-out phase once: the candidate with the shift that runs it
+    phases, refits = {}, []
+    for params in candidates:
+        key = default._phase_key(params)
+        model = clone(default).set_params(**params)
+        if key in phases:
+            model.fit(X, y, held_out_proba=phases[key])
+        else:
+            model.fit(X, y)
+            phases[key] = model.held_out_proba_
+        refits.append(model)
+    y_encoded = np.searchsorted(refits[0].classes_, y)
+    train, valid = selection_split(y_encoded, fraction, seed)
     rows = []
-
-    def row(name, model, **extra):
-        predicted = model.predict(X_test)
+    for params, refit in zip(candidates, refits):
+        proba = phases[default._phase_key(params)]
+        model = clone(default).set_params(**params)
+        model.fit(X[train], y[train], held_out_proba=proba[train])
+        codes, inferred = crossfit_groups_of(model, X[valid], y[valid], seed)
+        predicted = model.predict(X[valid])
+        scores = group_scores(codes.y, codes.encode(predicted), inferred)
+        test_predicted = refit.predict(X_test)
+        row = dict(
+            task=task.name,
+            seed=seed,
+            candidate=describe_setting(params),
+            test_wga=worst_group_accuracy(y_test, test_predicted, groups=groups_test),
+            test_accuracy=accuracy_score(y_test, test_predicted),
+            valid_true_wga=worst_group_accuracy(
+                y[valid], predicted, groups=groups[valid]
+            ),
+            held_out_error=float(np.mean(proba.argmax(axis=1) != y_encoded)),
+            **scores,
+        )
+        right = codes.encode(predicted) == codes.y
+        for group in range(4):  # (label, cross-fitted mistake) of two classes
+            member = inferred == group
+            row[f"n_g{group}"] = int(member.sum())
+            row[f"acc_g{group}"] = float(right[member].mean()) if member.any() else ""
         rows.append(
-            dict(
-                task=task.name,
-                seed=seed,
-                candidate=name,
-                test_wga=round(
-                    worst_group_accuracy(y_test, predicted, groups=groups_test), 4
-                ),
-                test_accuracy=round(accuracy_score(y_test, predicted), 4),
-                **extra,
-            )
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
         )
-
-    with forked_torch_rng(seed=seed):
-        row("ERM", clone(net).fit(X, y))
-    full = MATClassifier(net, shift_strength=1.0, random_state=seed).fit(X, y)
-    row("refit-1", full, shift_strength=1.0)
-    held_out = full.held_out_proba_
-    for strength in strengths:
-        if strength not in (0.0, 1.0):
-            refit = MATClassifier(net, shift_strength=strength, random_state=seed)
-            row(f"refit-{strength:g}", refit.fit(X, y, held_out_proba=held_out))
-    y_encoded = np.searchsorted(full.classes_, y)
-    held_out_wrong = held_out.argmax(axis=1) != y_encoded
-    for fraction in fractions:
-        fit, valid = train_test_split(
-            np.arange(len(y)), test_size=fraction, stratify=y, random_state=seed
-        )
-        X_valid, y_valid, groups_valid = X[valid], y[valid], groups[valid]
-        yv = y_encoded[valid]
-        crossfit_wrong = np.zeros(len(valid), dtype=bool)
-        for train_half, test_half in StratifiedKFold(
-            2, shuffle=True, random_state=seed
-        ).split(X_valid, y_valid):
-            with forked_torch_rng(seed=seed):
-                model = clone(net).fit(X_valid[train_half], y_valid[train_half])
-            crossfit_wrong[test_half] = (
-                model.predict(X_valid[test_half]) != y_valid[test_half]
-            )
-        inferred = {
-            "ho": 2 * yv + held_out_wrong[valid],
-            "crossfit": 2 * yv + crossfit_wrong,
-        }
-        for strength in strengths:
-            model = MATClassifier(net, shift_strength=strength, random_state=seed)
-            model.fit(X[fit], y[fit], held_out_proba=held_out[fit])
-            predicted = model.predict(X_valid)
-            extra = dict(
-                fraction=fraction,
-                shift_strength=strength,
-                valid_accuracy=round(accuracy_score(y_valid, predicted), 4),
-                valid_true_wga=round(
-                    worst_group_accuracy(y_valid, predicted, groups=groups_valid), 4
-                ),
-            )
-            for name, ids in inferred.items():
-                # MATClassifier's own score: (mean over the groups, worst group)
-                mean, worst = selection_score(
-                    yv, np.searchsorted(model.classes_, predicted), ids
-                )
-                extra[f"{name}_wga"] = round(worst, 4)
-                extra[f"{name}_mean"] = round(mean, 4)
-                extra[f"{name}_minority_share"] = round(float(np.mean(ids % 2)), 4)
-            row(f"split{fraction:g}-{strength:g}", model, **extra)
     return rows
 
 
@@ -209,32 +189,31 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--tasks", nargs="+", default=None)
-    parser.add_argument("--strengths", nargs="+", type=float, default=[0, 0.5, 1])
-    parser.add_argument(
-        "--validation-fractions", nargs="+", type=float, default=[0.2, 0.5]
-    )
-    parser.add_argument("--controls", action="store_true")
+    parser.add_argument("--selection-fraction", type=float, default=0.5)
+    parser.add_argument("--controls", action="store_true", help="the controls too")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output", default="benchmark_results/selection.csv")
     args = parser.parse_args()
     tasks = {**make_tasks(suite="all"), **control_tasks()}
     names = args.tasks or [
-        n for n, t in tasks.items() if not t.missing() and not n.startswith("control")
+        n
+        for n, t in tasks.items()
+        if not t.missing() and (args.controls or not n.startswith("control"))
     ]
-    if args.controls and not args.tasks:
-        names = list(control_tasks())
-    runs = Parallel(n_jobs=args.n_jobs)(
-        delayed(run)(tasks[n], seed, args.strengths, args.validation_fractions)
+    runs = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
+        delayed(candidate_rows)(tasks[n], seed, args.selection_fraction)
         for n in names
         for seed in range(args.seeds)
     )
-    rows = [r for run_rows in runs for r in run_rows]
-    fields = list(dict.fromkeys(k for r in rows for k in r))
+    rows = []
     os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
-    with open(args.output, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    for run_rows in runs:  # written as they come, so a long sweep can be read early
+        rows.extend(run_rows)
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        with open(args.output, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
     print(f"written to {args.output}")
 
 

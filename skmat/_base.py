@@ -23,8 +23,9 @@ the estimator as it was before.
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
+import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import Bunch, check_random_state
 
 from ._batching import choose_engine
@@ -34,6 +35,7 @@ from ._compat import (
     StrOptions,
     fit_context,
 )
+from ._crossfit import plain_copy, predict_codes
 from ._data import (
     GROUP_KEY,
     SHIFT_KEY,
@@ -53,10 +55,11 @@ from ._predict import FittedNetMixin, inferred_group_ids
 from ._proba import check_proba, warn_if_degenerate
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
-from ._selection import choose_for_data
+from ._search import best_index, describe_setting, evaluate_candidates, results_table
 from ._stacked import fit_stacked
 from ._user_net import held_out_model, is_net, make_shifted_net, probe_estimator
 from ._validation import check_fit_data, fit_router, input_spec, route_fit_params
+from .metrics import CrossFitGroupScorer
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
 
@@ -120,14 +123,14 @@ class HeldOutNetClassifier(
         "random_state": ["random_state"],
     }
 
-    # Subclass hooks: whether fit runs the held-out phase (given fit's groups); a
-    # parameter of _training_extras to choose for the data, (name, values), and the
-    # share of the training set that validates it; fitted attributes that need the
-    # final net.
+    # Subclass hooks: whether fit runs the held-out phase (given fit's groups); the
+    # settings to choose among for the data (a list of parameter dicts, simplest
+    # first; None: no choice) and the share of the training set that validates them;
+    # fitted attributes that need the final net.
     def _needs_held_out(self, groups):
         return True
 
-    def _selection_grid(self):
+    def _candidates(self):
         return None
 
     def _selection_fraction(self):
@@ -144,20 +147,32 @@ class HeldOutNetClassifier(
     #: What to try when a net's training diverges (subclasses add their own knob).
     _divergence_remedy = "a smaller learning rate"
 
-    def _held_out_epochs(self):
-        """How long held-out nets copied from ``estimator`` train: an int of epochs,
-        a float share of its ``max_epochs``, or None for all of them (subclasses with
-        a ``held_out_epochs`` parameter return it)."""
+    def _held_out_epochs(self, params=None):
+        """How long held-out nets copied from ``estimator`` train under the setting
+        ``params`` (over the estimator's own): an int of epochs, a float share of
+        its ``max_epochs``, or None for all of them (subclasses with a
+        ``held_out_epochs`` parameter return it)."""
         return None
 
     def _held_out_template(self):
         given = self.held_out_estimator
         return self.estimator if given is None else given
 
-    def _held_out_kind(self):
-        """The held-out strategy that runs (a subclass that offers ``"auto"``
-        resolves it)."""
-        return self.held_out
+    def _held_out_kind(self, params=None):
+        """The held-out strategy that runs under the setting ``params`` (a subclass
+        that offers ``"auto"`` resolves it)."""
+        return {"held_out": self.held_out, **(params or {})}["held_out"]
+
+    def _phase_key(self, params):
+        """What tells the held-out phases of two settings apart: (kind, epochs)."""
+        return self._held_out_kind(params), self._held_out_epochs(params)
+
+    def _phase_draws(self, kind):
+        """Whether a held-out phase of ``kind`` draws a seed (XRM's halves and
+        flips, an int ``cv``'s shuffled folds)."""
+        return kind == "xrm" or (
+            kind == "kfold" and isinstance(self._folds(), Integral)
+        )
 
     def _folds(self):
         """``cv``, where None means 5 folds."""
@@ -251,56 +266,66 @@ class HeldOutNetClassifier(
         routed = self._route(sample_weight, groups, fit_params)
         clock.lap("validation")
 
-        proba, held_out_times = None, None
+        candidates = self._candidates()
+        settings = candidates or [{}]
+        keys = [self._phase_key(params) for params in settings]
+        phases, held_out_times, chosen = {}, None, 0
         if held_out_proba is not None:
-            proba = check_proba(held_out_proba, n_samples, n_classes, "held_out_proba")
-            fitted.update(
-                held_out_estimators_=[],
-                held_out_estimators_samples_=[],
-                held_out_strategy_=HeldOutStrategy("given"),
-            )
+            given = check_proba(held_out_proba, n_samples, n_classes, "held_out_proba")
+            phases = {key: (HeldOutStrategy("given"), given, []) for key in keys}
+            fitted.update(held_out_estimators_=[], held_out_estimators_samples_=[])
         elif self._needs_held_out(groups):
-            spec = self._held_out_spec(
-                final_net, probe, inputs, y_encoded, routed, rng, make_net
-            )
-            result = self._held_out_phase(
-                progress, spec, inputs, y_encoded, n_classes, sample_weight
-            )
-            proba, held_out_times = result.proba, result.fit_times
-            fitted.update(
-                held_out_estimators_=result.estimators,
-                held_out_estimators_samples_=result.samples,
-                held_out_strategy_=spec.strategy,
-            )
-            self._log(f"held-out phase ({spec.strategy}): {clock.lap('held_out'):.2f}s")
+            draws = [self._phase_draws(kind) for kind, _ in keys]
+            seed = draw_seed(rng) if any(draws) else None
+            for key in dict.fromkeys(keys):  # each distinct phase once, in order
+                spec = self._held_out_spec(
+                    final_net, probe, inputs, y_encoded, routed, make_net, key, seed
+                )
+                result = self._held_out_phase(
+                    progress, spec, inputs, y_encoded, n_classes, sample_weight
+                )
+                phases[key] = (spec.strategy, result.proba, result)
+                self._log(
+                    f"held-out phase ({spec.strategy}): {clock.lap('held_out'):.2f}s"
+                )
         clock.lap("held_out")
-        if proba is not None:
-            self._warn_if_degenerate(proba, y_encoded, classes, held_out_proba)
-            fitted.update(
-                held_out_proba_=proba,
-                inferred_groups_=inferred_group_ids(
-                    y_encoded, proba.argmax(axis=1) != y_encoded
-                ),
-            )
+        stop_seed = draw_seed(rng) if self.early_stopping else None
 
-        chosen = {}
-        grid = self._selection_grid()
-        if grid is not None and proba is not None:
-            chosen, attributes = self._select(
+        if candidates is not None and phases:
+            chosen, attributes = self._search(
                 progress,
                 final_net,
                 probe,
                 inputs,
                 y_encoded,
                 sample_weight,
-                proba,
-                grid,
-                rng,
+                candidates,
+                [phases[key][1] for key in keys],
+                draw_seed(rng),
             )
             fitted.update(attributes)
             self._log(f"selection: {clock.lap('selection'):.2f}s")
+        proba = None
+        if phases:
+            strategy, proba, result = phases[keys[chosen]]
+            if strategy.kind != "given":
+                held_out_times = result.fit_times
+                fitted.update(
+                    held_out_estimators_=result.estimators,
+                    held_out_estimators_samples_=result.samples,
+                )
+            self._warn_if_degenerate(
+                proba, y_encoded, classes, held_out_proba, keys[chosen][0]
+            )
+            fitted.update(
+                held_out_strategy_=strategy,
+                held_out_proba_=proba,
+                inferred_groups_=inferred_group_ids(
+                    y_encoded, proba.argmax(axis=1) != y_encoded
+                ),
+            )
         training = self._training_extras(
-            y_encoded, sample_weight, groups, proba, **chosen
+            y_encoded, sample_weight, groups, proba, **settings[chosen]
         )
         fitted.update(training.attributes)
         final_net.set_params(**training.net_params)
@@ -317,7 +342,7 @@ class HeldOutNetClassifier(
                 source,
                 validation_fraction=self.validation_fraction,
                 n_iter_no_change=self.n_iter_no_change,
-                seed=draw_seed(rng),
+                seed=stop_seed,
             )
             self._log(
                 f"early stopping: {len(valid)} validation examples, "
@@ -336,68 +361,161 @@ class HeldOutNetClassifier(
         fitted["fit_times_"] = dict(clock.times, held_out_models=held_out_times)
         return fitted
 
-    def _select(
-        self, progress, net, probe, inputs, y_encoded, sample_weight, proba, grid, rng
+    def _search(
+        self,
+        progress,
+        net,
+        probe,
+        inputs,
+        y_encoded,
+        sample_weight,
+        candidates,
+        probas,
+        seed,
     ):
-        """Choose the value of ``grid = (name, values)`` for the data
-        (:func:`skmat._selection.choose_for_data`), its nets trained together as
-        ``fold_training`` trains the k-fold nets. Return ``{name: chosen}`` and the
-        fitted attributes that report the choice."""
-        name, values = grid
+        """Choose among ``candidates`` (settings) for the data
+        (:func:`skmat._search.evaluate_candidates`), each with the held-out
+        predictions of its own phase (``probas``), the nets trained together as
+        ``fold_training`` trains the k-fold nets. Return the chosen position and the
+        fitted attributes that report the search."""
         engine, reason = choose_engine(net, probe, inputs, self.fold_training)
         self._log(
-            f"choosing {name}: the nets train "
+            f"choosing among {len(candidates)} settings: the nets train "
             + ("together" if engine == "stacked" else f"one by one ({reason})")
         )
 
-        def extras(value, rows):
-            weights = None if sample_weight is None else sample_weight[rows]
+        def prepared(job):
+            """The unfitted net of one job, its row extras, its phase's name and
+            whether it can train with others (no net parameters of its own, no
+            extras but a shift and the weights)."""
+            candidate, rows, extras = job
+            if candidate is None:
+                phase = "plain net grouping the validation examples (choosing)"
+                return plain_copy(net, seed), extras, phase, True
+            params, proba = candidates[candidate], probas[candidate]
             training = self._training_extras(
-                y_encoded[rows], weights, None, proba[rows], **{name: value}
+                y_encoded[rows],
+                None if sample_weight is None else sample_weight[rows],
+                None,
+                None if proba is None else proba[rows],
+                **params,
             )
-            return training.net_params, training.row_extras()
+            extras = training.row_extras()
+            together = not training.net_params and set(extras) <= {
+                SHIFT_KEY,
+                WEIGHT_KEY,
+            }
+            phase = f"final net with {describe_setting(params)} (choosing)"
+            candidate_net = clone(net).set_params(**training.net_params)
+            return candidate_net, extras, phase, together
 
-        def final_fit(candidate, dataset, labels, phase):
-            return self._final_fit(
-                progress, candidate, dataset, None, labels, inputs, phase
-            )
-
-        def fit_together(nets, rows, logit_shift, phase, names):
-            total = sum(candidate.max_epochs for candidate in nets)
-            with progress.phase(phase, total, epoch_lines="choosing net") as bar:
-                with forked_torch_rng(net.device):
-                    fit_stacked(
-                        nets,
-                        rows,
-                        inputs,
-                        y_encoded,
-                        sample_weight=sample_weight,
-                        logit_shift=logit_shift,
-                        phase=bar,
+        def fit_nets(jobs):
+            nets, extras, phases, together = zip(*map(prepared, jobs))
+            rows = [rows for _, rows, _ in jobs]
+            if engine == "stacked" and all(together):
+                return self._fit_together(
+                    progress,
+                    list(nets),
+                    rows,
+                    extras,
+                    phases,
+                    inputs,
+                    y_encoded,
+                    sample_weight,
+                    len(candidates),
+                )
+            fitted = []
+            for candidate, extra, phase, train in zip(nets, extras, phases, rows):
+                dataset = RowDataset(inputs.take(train), y_encoded[train], extra)
+                with forked_torch_rng(candidate.device):
+                    fitted.append(
+                        self._final_fit(
+                            progress,
+                            candidate,
+                            dataset,
+                            None,
+                            y_encoded[train],
+                            inputs,
+                            phase,
+                        )
                     )
-            for candidate, name in zip(nets, names):
-                self._check_diverged(candidate, name, inputs)
-            return nets
+            return fitted
 
-        return choose_for_data(
-            name,
-            values,
-            net,
-            inputs,
+        scores, valid = evaluate_candidates(
+            len(candidates),
             y_encoded,
-            extras=extras,
-            final_fit=final_fit,
+            fit_nets=fit_nets,
+            predict=lambda model, rows: predict_codes(model, inputs.take(rows)),
             fraction=self._selection_fraction(),
-            seed=draw_seed(rng),
+            seed=seed,
             sample_weight=sample_weight,
-            log=self._log,
-            fit_together=fit_together if engine == "stacked" else None,
         )
+        chosen = best_index(scores)
+        for params, score in zip(candidates, scores):
+            self._log(
+                f"{describe_setting(params)}: score {score['selection_score']:.3f} "
+                f"(validation accuracy {score['mean_group_accuracy']:.3f} on average "
+                f"over the inferred groups, {score['worst_group_accuracy']:.3f} in "
+                f"the worst; {len(valid)} examples)"
+            )
+        self._log(f"chose {describe_setting(candidates[chosen])}")
+        return chosen, {
+            "selection_results_": results_table(candidates, scores, chosen),
+            "selection_indices_": valid,
+            "selection_scorer_": CrossFitGroupScorer(random_state=seed),
+            "chosen_params_": dict(candidates[chosen]),
+        }
 
-    def _warn_if_degenerate(self, proba, y_encoded, classes, given):
-        """Warn when the held-out predictions leave some class without both right
-        and wrong examples (:func:`skmat._proba.warn_if_degenerate`)."""
-        kind = self._held_out_kind()
+    def _fit_together(
+        self,
+        progress,
+        nets,
+        rows,
+        extras,
+        names,
+        inputs,
+        y_encoded,
+        sample_weight,
+        n_candidates,
+    ):
+        """Train the nets of a search as one stacked model
+        (:func:`skmat._stacked.fit_stacked`), each with its logit shift."""
+        shifts = []
+        for extra, train in zip(extras, rows):
+            shift = extra.get(SHIFT_KEY)
+            if shift is not None:  # a row of every example, zeros elsewhere
+                full = np.zeros((len(y_encoded), shift.shape[1]), dtype=shift.dtype)
+                full[train] = shift
+                shift = full
+            shifts.append(shift)
+        weights = [extra.get(WEIGHT_KEY) for extra in extras]
+        full_weights = None
+        if any(weight is not None for weight in weights):
+            full_weights = np.ones((len(nets), len(y_encoded)), dtype=np.float32)
+            for position, (weight, train) in enumerate(zip(weights, rows)):
+                if weight is not None:
+                    full_weights[position, train] = weight
+        total = sum(candidate.max_epochs for candidate in nets)
+        phase = f"{len(nets)} nets choosing among {n_candidates} settings, together"
+        with progress.phase(phase, total, epoch_lines="choosing net") as bar:
+            with forked_torch_rng(nets[0].device):
+                fit_stacked(
+                    nets,
+                    rows,
+                    inputs,
+                    y_encoded,
+                    sample_weight=full_weights,
+                    logit_shift=shifts,
+                    phase=bar,
+                )
+        for candidate, name in zip(nets, names):
+            self._check_diverged(candidate, name, inputs)
+        return nets
+
+    def _warn_if_degenerate(self, proba, y_encoded, classes, given, kind):
+        """Warn when the held-out predictions (of a phase of ``kind``) leave some
+        class without both right and wrong examples
+        (:func:`skmat._proba.warn_if_degenerate`)."""
         source = (
             "held_out_proba"
             if given is not None
@@ -411,12 +529,12 @@ class HeldOutNetClassifier(
             proba, y_encoded, classes, source=source, kind=kind, has_epochs=has_epochs
         )
 
-    def _held_out_spec(self, final_net, probe, inputs, y, routed, rng, make_net):
-        """The estimator's held-out parameters resolved into a
-        :class:`~skmat._held_out.HeldOutSpec`: the model to copy (the final net
-        with ``held_out_epochs``, or ``held_out_estimator``), probed once."""
+    def _held_out_spec(self, final_net, probe, inputs, y, routed, make_net, key, seed):
+        """The held-out phase ``key = (kind, epochs)`` (:meth:`_phase_key`) resolved
+        into a :class:`~skmat._held_out.HeldOutSpec`: the model to copy (the final
+        net with those epochs, or ``held_out_estimator``), probed once."""
         template = self._held_out_template()
-        kind, cv = self._held_out_kind(), self._folds()
+        (kind, epochs), cv = key, self._folds()
         if kind == "xrm" and not is_net(template):
             raise ValueError(
                 "held_out='xrm' trains twin nets; held_out_estimator must be a "
@@ -427,10 +545,9 @@ class HeldOutNetClassifier(
             final_net,
             probe,
             inputs,
-            epochs=self._held_out_epochs(),
+            epochs=epochs,
             make_net=make_net,
         )
-        draws = kind == "xrm" or (kind == "kfold" and isinstance(cv, Integral))
         spec = resolve_held_out(
             model,
             inputs,
@@ -439,7 +556,7 @@ class HeldOutNetClassifier(
             cv=cv,
             fold_training=self.fold_training,
             n_jobs=self.n_jobs,
-            seed=draw_seed(rng) if draws else None,
+            seed=seed if self._phase_draws(kind) else None,
             split_params=routed.splitter.split,
             fit_params={} if is_net(template) else routed.held_out_estimator.fit,
             probe=probe,

@@ -23,6 +23,30 @@ def _combine_weights(weights, sample_weight):
     return weights if sample_weight is None else weights * sample_weight
 
 
+def balanced_group_weights(ids, sample_weight=None):
+    """Group-balancing weights: ``n / (n_groups * n_g)`` per group (``n_g``: the
+    group's total sample weight; 0 for a group that weighs nothing), and each
+    example's weight (those times ``sample_weight``).
+
+    Parameters
+    ----------
+    ids : ndarray of int
+        Each example's group, 0 .. n_groups - 1.
+    sample_weight : ndarray, default=None
+
+    Returns
+    -------
+    group_weights : ndarray of shape (n_groups,)
+    example_weights : ndarray of shape (n_samples,), float32
+    """
+    weight = np.ones(len(ids)) if sample_weight is None else sample_weight
+    mass = np.bincount(ids, weights=weight)
+    group_weights = np.divide(
+        mass.sum(), len(mass) * mass, out=np.zeros_like(mass), where=mass > 0
+    )
+    return group_weights, _combine_weights(group_weights[ids], sample_weight)
+
+
 @fill_docstring(
     held_out_estimator="""\
     held_out_estimator : estimator, torch.nn.Module subclass or instance, default=None
@@ -415,13 +439,8 @@ class GroupBalancedClassifier(_GroupMethod):
 
     def _training_extras(self, y_encoded, sample_weight, groups, held_out_proba):
         ids, attributes = self._training_groups(y_encoded, groups, held_out_proba)
-        weight = np.ones(len(ids)) if sample_weight is None else sample_weight
-        mass = np.bincount(ids, weights=weight)
-        # a group whose examples all weigh 0 keeps weight 0
-        group_weights = np.divide(
-            mass.sum(), len(mass) * mass, out=np.zeros_like(mass), where=mass > 0
-        )
+        group_weights, weights = balanced_group_weights(ids, sample_weight)
         return TrainingExtras(
-            sample_weight=_combine_weights(group_weights[ids], sample_weight),
+            sample_weight=weights,
             attributes=dict(attributes, group_weights_=group_weights),
         )

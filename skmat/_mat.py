@@ -6,14 +6,18 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import HeldOutNetClassifier, TrainingExtras
+from ._baselines import balanced_group_weights
 from ._compat import Interval, RealNotInt, StrictInterval, StrOptions
 from ._docstrings import fill_docstring
+from ._predict import inferred_group_ids
 from ._shift import SHIFT_EPS, logit_shift, tempered_proba
 from ._user_net import is_net
 
-#: The shift strengths ``shift_strength="auto"`` chooses among: plain training and
-#: the paper's MAT.
-AUTO_SHIFT_STRENGTHS = (0.0, 1.0)
+#: The share of the net's epochs that the k-fold held-out nets of
+#: ``shift_strength="auto"`` train for (when ``held_out_epochs`` is unset): nets
+#: that train less follow the shortcut and miss more of the minority, at a quarter
+#: of the cost (user guide, "Held-out strategies").
+AUTO_FOLD_EPOCHS = 0.25
 
 
 @fill_docstring(
@@ -163,6 +167,7 @@ class MATClassifier(HeldOutNetClassifier):
         ],
         "selection_fraction": [StrictInterval(Real, 0, 1, closed="neither")],
         "calibrate": ["boolean"],
+        "reweight_inferred_groups": ["boolean"],
         "cv": ["cv_object", None],
         "held_out": [StrOptions({"auto", "kfold", "xrm"})],
         "held_out_epochs": [
@@ -181,6 +186,7 @@ class MATClassifier(HeldOutNetClassifier):
         shift_strength="auto",
         selection_fraction=0.5,
         calibrate=True,
+        reweight_inferred_groups=False,
         held_out_estimator=None,
         held_out="auto",
         held_out_epochs=None,
@@ -198,6 +204,7 @@ class MATClassifier(HeldOutNetClassifier):
         self.shift_strength = shift_strength
         self.selection_fraction = selection_fraction
         self.calibrate = calibrate
+        self.reweight_inferred_groups = reweight_inferred_groups
         self.held_out_estimator = held_out_estimator
         self.held_out = held_out
         self.held_out_epochs = held_out_epochs
@@ -209,24 +216,33 @@ class MATClassifier(HeldOutNetClassifier):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _held_out_epochs(self):
-        return self.held_out_epochs
+    def _held_out_epochs(self, params=None):
+        return {"held_out_epochs": self.held_out_epochs, **(params or {})}[
+            "held_out_epochs"
+        ]
 
-    def _held_out_kind(self):
-        """``held_out``, where ``"auto"`` means ``"kfold"`` when ``cv`` is set or
-        the held-out model is a scikit-learn estimator, and ``"xrm"`` otherwise."""
-        if self.held_out != "auto":
-            return self.held_out
+    def _held_out_kind(self, params=None):
+        """``held_out`` under the setting ``params``, where ``"auto"`` means
+        ``"kfold"`` when ``cv`` is set or the held-out model is a scikit-learn
+        estimator, and ``"xrm"`` otherwise."""
+        held_out = {"held_out": self.held_out, **(params or {})}["held_out"]
+        if held_out != "auto":
+            return held_out
         if self.cv is not None or not is_net(self._held_out_template()):
             return "kfold"
         return "xrm"
 
-    def _selection_grid(self):
+    def _candidates(self):
+        """The settings ``shift_strength`` chooses among, simplest first; None when
+        it is one value."""
         if isinstance(self.shift_strength, str):
-            return "shift_strength", AUTO_SHIFT_STRENGTHS
-        if isinstance(self.shift_strength, Real):
+            return self._auto_candidates()
+        strength = self.shift_strength
+        if isinstance(strength, np.ndarray) and strength.ndim == 0:
+            strength = strength.item()
+        if isinstance(strength, Real):
             return None
-        values = np.asarray(self.shift_strength, dtype=object).ravel()
+        values = np.asarray(strength, dtype=object).ravel()
         try:
             strengths = values.astype(float)
         except (TypeError, ValueError):
@@ -234,7 +250,7 @@ class MATClassifier(HeldOutNetClassifier):
         if (
             strengths is None
             or values.size == 0
-            or np.ndim(self.shift_strength) != 1
+            or np.ndim(strength) != 1
             or any(isinstance(v, (bool, np.bool_, str)) for v in values)
             or not np.all(np.isfinite(strengths))
             or np.any(strengths < 0)
@@ -243,16 +259,50 @@ class MATClassifier(HeldOutNetClassifier):
                 "shift_strength must be a float >= 0, 'auto', or a non-empty 1-D "
                 f"list of floats >= 0 to choose among; got {self.shift_strength!r}."
             )
-        return "shift_strength", tuple(strengths.tolist())
+        return [{"shift_strength": value} for value in strengths.tolist()]
+
+    def _auto_candidates(self):
+        """``shift_strength="auto"``: plain training, the paper's shift with each
+        held-out strategy the parameters allow (XRM's twins and k folds when
+        ``held_out="auto"``, ``cv`` is unset and the held-out model is a net), and
+        reweighting of the inferred groups (XRM's recipe, Pezeshki et al., 2024)."""
+        both = (
+            self.held_out == "auto"
+            and self.cv is None
+            and is_net(self._held_out_template())
+        )
+        kinds = ["xrm", "kfold"] if both else [self._held_out_kind()]
+        short_folds = self.held_out_epochs is None and self.held_out_estimator is None
+
+        def setting(kind, **params):
+            fixed = {"held_out": kind} if both else {}
+            if kind == "kfold" and short_folds:
+                fixed["held_out_epochs"] = AUTO_FOLD_EPOCHS
+            return {**fixed, **params}
+
+        plain = (
+            {"shift_strength": 0.0} if both else setting(kinds[0], shift_strength=0.0)
+        )
+        return [
+            plain,
+            *(setting(kind, shift_strength=1.0) for kind in kinds),
+            setting(kinds[0], shift_strength=0.0, reweight_inferred_groups=True),
+        ]
 
     def _selection_fraction(self):
         return self.selection_fraction
 
     def _training_extras(
-        self, y_encoded, sample_weight, groups, held_out_proba, shift_strength=None
+        self, y_encoded, sample_weight, groups, held_out_proba, **params
     ):
-        if shift_strength is None:
-            shift_strength = self.shift_strength
+        setting = {
+            "shift_strength": self.shift_strength,
+            "reweight_inferred_groups": self.reweight_inferred_groups,
+            **params,
+        }
+        shift_strength = setting["shift_strength"]
+        if isinstance(shift_strength, np.ndarray):
+            shift_strength = shift_strength.item()
         shift, calibration = logit_shift(
             held_out_proba,
             y_encoded,
@@ -269,9 +319,15 @@ class MATClassifier(HeldOutNetClassifier):
                 "(the paper's is 1)."
             )
         shift = shift.astype(np.float32)
+        weight = sample_weight
+        if setting["reweight_inferred_groups"]:
+            ids = inferred_group_ids(
+                y_encoded, held_out_proba.argmax(axis=1) != y_encoded
+            )
+            weight = balanced_group_weights(ids, sample_weight)[1]
         return TrainingExtras(
             logit_shift=shift if shift_strength != 0 else None,
-            sample_weight=sample_weight,
+            sample_weight=weight,
             attributes=dict(
                 calibration_matrix_=calibration,
                 shift_strength_=float(shift_strength),

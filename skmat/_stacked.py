@@ -205,7 +205,9 @@ def fit_stacked(
     inputs : NetInput
     y : ndarray of shape (n_samples,)
         Encoded labels of all rows.
-    sample_weight : ndarray of shape (n_samples,), default=None
+    sample_weight : ndarray of shape (n_samples,) or (len(nets), n_samples), \
+default=None
+        The weights of every row, shared by the nets or one row per net.
     logit_shift : list, default=None
         One entry per net: None, or the logit shift of every row, an ndarray of
         shape (n_samples, n_classes) (only the net's own rows are read), added as
@@ -479,7 +481,12 @@ class StackedRows:
             mask = torch.from_numpy(mask).to(self.device)
         x = self._gather(index)
         index = torch.from_numpy(index).to(self.device)
-        weight = self.w[index] if self.weighted else None
+        weight = None
+        if self.weighted and self.w.dim() == 2:  # each model its own weights
+            models = torch.as_tensor(active, device=self.device)
+            weight = self.w[models.unsqueeze(1), index]
+        elif self.weighted:
+            weight = self.w[index]
         if mask is not None:
             weight = mask if weight is None else weight * mask.to(weight.dtype)
         shift = None

@@ -11,11 +11,18 @@ the usual model-selection criterion of group-robust learning.
   :func:`~sklearn.model_selection.cross_validate` and the like. It requests ``groups``
   through scikit-learn's metadata routing, so enable routing and pass the groups with
   the data.
-- ``inferred_worst_group_scorer`` needs no group labels: the fitted estimator infers
-  them on the held-out data (:meth:`MATClassifier.infer_groups
-  <skmat.MATClassifier.infer_groups>`).
+- ``crossfit_group_scorer`` needs no group labels: it groups the scored examples by
+  label and by whether plain copies of the estimator's net, cross-fitted on those
+  examples, misclassify them, and scores the estimator on those groups. It is the
+  criterion ``MATClassifier``'s default choice uses; pass it to your own
+  ``GridSearchCV`` to choose as the default does.
+- ``inferred_worst_group_scorer`` also needs no group labels: the fitted estimator
+  infers them with its own held-out models (:meth:`MATClassifier.infer_groups
+  <skmat.MATClassifier.infer_groups>`). It favours the shift whether or not it
+  helps: prefer ``crossfit_group_scorer`` to choose MAT's settings.
 """
 
+from copy import deepcopy
 from functools import partial
 from numbers import Integral
 
@@ -33,8 +40,11 @@ from ._compat import (
     check_sample_weight,
     validate_params,
 )
+from ._crossfit import crossfit_groups_of, group_scores
 
 __all__ = [
+    "CrossFitGroupScorer",
+    "crossfit_group_scorer",
     "group_accuracy_report",
     "inferred_worst_group_scorer",
     "worst_group_accuracy",
@@ -493,5 +503,107 @@ class _InferredWorstGroupScorer(_GroupScorer):
         return worst_group_accuracy(y_true, y_pred, groups=groups, **kwargs)
 
 
+class CrossFitGroupScorer(_GroupScorer):
+    """The score MAT's default choice ranks settings by, with no group labels.
+
+    ``CrossFitGroupScorer(random_state)(estimator, X, y)``:
+
+    1. splits ``X, y`` in two halves (stratified, seeded by ``random_state``);
+    2. trains a plain copy of the estimator's net on each half (for a skmat
+       estimator, its final net ``estimator_`` without shift or weights, seeded by
+       ``random_state``; for any other classifier, a clone of it) and lets it
+       predict the other half;
+    3. groups the examples by label and by whether that copy got them wrong: the
+       paper's inferred groups (Bayat et al., ICLR 2025, Section 4), from models
+       that share no example with the estimator scored;
+    4. returns the estimator's ``selection_score`` on those groups: the mean of its
+       mean group accuracy and its worst group accuracy.
+
+    The copies are trained once per data set and setting of the net and kept, so a
+    search over several candidates trains them once (with ``n_jobs=1``).
+    ``MATClassifier(shift_strength="auto")`` scores its candidates this way on its
+    validation share, with the scorer it keeps as ``selection_scorer_``: the same
+    scorer in your own :class:`~sklearn.model_selection.GridSearchCV` chooses as
+    the default does. What it cannot tell: inferred groups are the net's own
+    mistakes, not the minority; where the mistakes are hard or mislabelled examples
+    of every group, no label-free score knows it. A few labelled validation groups
+    and :data:`worst_group_scorer` beat it wherever you have them.
+
+    ``sample_weight`` is not requested by default; with routing enabled,
+    ``copy.deepcopy(scorer).set_score_request(sample_weight=True)`` weights the
+    copies' losses and the accuracies.
+
+    Parameters
+    ----------
+    random_state : int, default=0
+        Seeds the halves and the copies.
+
+    See Also
+    --------
+    worst_group_scorer : The same question with given group labels.
+    inferred_worst_group_scorer : Groups from the estimator's own held-out models.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skmat.metrics import CrossFitGroupScorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X[:, 0] + 0.3 * rng.normal(size=200) > 0).astype(int)
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> round(CrossFitGroupScorer(random_state=0)(clf, X, y), 3)
+    0.758
+    """
+
+    __metadata_request__score = {"groups": UNUSED}
+    _name = "crossfit_group_scorer"
+
+    def __init__(self, random_state=0):
+        super().__init__()
+        self.random_state = random_state
+        self._cache = {}
+
+    def __repr__(self):
+        return f"CrossFitGroupScorer(random_state={self.random_state!r})"
+
+    def __deepcopy__(self, memo):
+        copied = type(self)(self.random_state)
+        copied._metadata_request = deepcopy(
+            getattr(self, "_metadata_request", None), memo
+        )
+        if copied._metadata_request is None:
+            del copied._metadata_request
+        return copied
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        if "groups" in kwargs:
+            raise TypeError(
+                "crossfit_group_scorer infers the groups itself and takes no "
+                "`groups`; use worst_group_scorer to score on given groups."
+            )
+        if not isinstance(self.random_state, Integral):
+            raise ValueError(
+                "CrossFitGroupScorer needs an int random_state (the copies must be "
+                f"the same for every candidate); got {self.random_state!r}."
+            )
+        sample_weight = kwargs.get("sample_weight")
+        if isinstance(estimator, Pipeline):
+            final = estimator[-1]
+            Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
+        else:
+            final, Xt = estimator, X
+        codes, groups = crossfit_groups_of(
+            final, Xt, y_true, self.random_state, sample_weight, self._cache
+        )
+        y_pred = method_caller(estimator, "predict", X, pos_label=None)
+        predicted = codes.encode(y_pred)
+        return group_scores(codes.y, predicted, groups, sample_weight)[
+            "selection_score"
+        ]
+
+
 worst_group_scorer = _WorstGroupScorer()
 inferred_worst_group_scorer = _InferredWorstGroupScorer()
+#: :class:`CrossFitGroupScorer` with ``random_state=0``.
+crossfit_group_scorer = CrossFitGroupScorer()

@@ -345,7 +345,9 @@ def test_erm_reuse_equals_retraining(fold_training, in_sample):
     """
     X, y, _ = _data()
     net = small_net(max_epochs=10)
-    mat = MATClassifier(net, cv=3, random_state=4, fold_training=fold_training)
+    mat = MATClassifier(
+        net, cv=3, shift_strength=1.0, random_state=4, fold_training=fold_training
+    )
     mat.fit(X, y)
     reused, in_sample_proba, held_out = memorization_score(
         mat, X, y, procedure="erm", in_sample=in_sample, return_proba=True
@@ -448,7 +450,7 @@ def test_mat_lowers_the_minority_score():
         Linear, module__bias=False, optimizer=torch.optim.SGD, lr=0.1, max_epochs=100
     )
     net.set_params(batch_size=-1, iterator_train__shuffle=False)
-    mat = MATClassifier(net, cv=5, random_state=0).fit(X, y)
+    mat = MATClassifier(net, cv=5, shift_strength=1.0, random_state=0).fit(X, y)
     erm = memorization_score(mat, X, y, procedure="erm")
     mat_scores = memorization_score(mat, X, y, cv=3, random_state=0)
     minority = (groups == 1) | (groups == 2)

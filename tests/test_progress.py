@@ -62,15 +62,19 @@ def test_one_bar_for_the_held_out_phase_and_one_for_the_final_net(
 @pytest.mark.parametrize(
     "fold_training, bars",
     [
-        ("batched", {"4 nets choosing shift_strength, together": 4 * EPOCHS}),
+        ("batched", {"5 nets choosing among 3 settings, together": 5 * EPOCHS}),
         (
             "sequential",
             {
                 # the two plain nets share a description: the second bar's state
-                "plain net grouping the validation examples (choosing "
-                "shift_strength)": EPOCHS,
-                "final net with shift_strength=0 (choosing)": EPOCHS,
-                "final net with shift_strength=1 (choosing)": EPOCHS,
+                "plain net grouping the validation examples (choosing)": EPOCHS,
+                # cv=3: the k-fold candidates, each with a quarter of the epochs
+                "final net with held_out_epochs=0.25, shift_strength=0 "
+                "(choosing)": EPOCHS,
+                "final net with held_out_epochs=0.25, shift_strength=1 "
+                "(choosing)": EPOCHS,
+                "final net with held_out_epochs=0.25, shift_strength=0, "
+                "reweight_inferred_groups=True (choosing)": EPOCHS,
             },
         ),
     ],
@@ -85,6 +89,7 @@ def test_the_choice_has_its_bars(fold_training, bars, capsys, monkeypatch):
     states = last_bar_states(capsys.readouterr().err)
     names = list(states)
     assert names[0].startswith("held-out phase (") and names[-1] == "final net"
+    assert states[names[0]] == (3, 3)  # 3 folds of a quarter of 4 epochs
     assert {name: states[name] for name in names[1:-1]} == {
         name: (total, total) for name, total in bars.items()
     }

@@ -1,11 +1,12 @@
-"""MAT chooses its shift strength for the data, without group labels: candidate
-final nets on part of the training set, scored on the rest by worst-group accuracy
-over the groups that the held-out mistakes infer."""
+"""MAT chooses its setting for the data, without group labels: a search over
+candidate settings, each trained on part of the training set and scored on the rest
+by the public criterion (skmat.metrics.CrossFitGroupScorer)."""
 
 import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
@@ -13,8 +14,15 @@ from skorch.callbacks import PrintLog
 
 import skmat._base
 from skmat import MATClassifier
-from skmat._selection import best_candidate, selection_score, selection_split
+from skmat._crossfit import SCORE_NAMES, group_scores
+from skmat._search import (
+    best_index,
+    describe_setting,
+    results_table,
+    selection_split,
+)
 from skmat.datasets import make_spurious_memorization
+from skmat.metrics import CrossFitGroupScorer
 
 from .conftest import small_net
 from .modules import MLP, LazyMLP, Linear
@@ -47,48 +55,97 @@ def test_split_of_a_class_with_one_example_is_not_stratified():
     assert len(valid) == 3 and len(train) == 7
 
 
-def test_split_that_leaves_nothing_to_train_on_names_the_parameter():
-    with pytest.raises(ValueError, match="selection_fraction=0.999 .* each needs"):
-        selection_split(np.array([0, 1] * 5), 0.999, seed=0)
+@pytest.mark.parametrize("fraction", [0.999, 0.05])
+def test_split_that_leaves_too_little_names_the_parameter(fraction):
+    # nothing to train on, or a single validation row (it is split in two halves)
+    with pytest.raises(ValueError, match=f"selection_fraction={fraction} .* at least"):
+        selection_split(np.array([0, 1] * 5), fraction, seed=0)
 
 
-def test_score_is_mean_then_worst_group_and_ties_go_to_the_first():
+def test_choosing_on_rows_that_all_weigh_nothing_is_an_error():
+    y = np.array([0, 1] * 10)
+    with pytest.raises(ValueError, match="zero sample_weight"):
+        selection_split(y, 0.5, seed=0, sample_weight=np.zeros(20))
+
+
+def test_scores_are_the_mean_and_the_worst_group_and_ties_go_to_the_first():
     y = np.array([0, 0, 0, 0, 1, 1])
     groups = np.array([0, 0, 1, 1, 2, 3])
-    score = selection_score(y, np.array([0, 1, 0, 0, 1, 1]), groups)
-    assert score == (pytest.approx((0.5 + 1 + 1 + 1) / 4), 0.5)
-    weighted = selection_score(
+    score = group_scores(y, np.array([0, 1, 0, 0, 1, 1]), groups)
+    assert score["mean_group_accuracy"] == pytest.approx((0.5 + 1 + 1 + 1) / 4)
+    assert score["worst_group_accuracy"] == 0.5
+    assert score["selection_score"] == pytest.approx((0.875 + 0.5) / 2)
+    weighted = group_scores(
         y, np.array([0, 1, 0, 0, 1, 1]), groups, np.array([3, 1, 1, 1, 1, 1])
     )
-    assert weighted[1] == pytest.approx(0.75)
-    assert best_candidate([(0.5, 0.7), (0.6, 0.1), (0.6, 0.1)]) == 1
-    assert best_candidate([(0.5, 0.7), (0.5, 0.8)]) == 1
+    assert weighted["worst_group_accuracy"] == pytest.approx(0.75)
+    scores = [{"selection_score": s} for s in (0.5, 0.6, 0.6)]
+    assert best_index(scores) == 1
 
 
-def test_auto_is_the_default_and_chooses_mat_where_mistakes_are_the_minority(
-    figure1,
-):
+def test_the_results_table_is_shaped_like_cv_results():
+    candidates = [{"shift_strength": 0.0}, {"held_out": "xrm", "shift_strength": 1.0}]
+    scores = [
+        dict(selection_score=0.5, mean_group_accuracy=0.6, worst_group_accuracy=0.4),
+        dict(selection_score=0.7, mean_group_accuracy=0.8, worst_group_accuracy=0.6),
+    ]
+    table = results_table(candidates, scores, 1)
+    assert table["params"] == candidates
+    assert table["param_held_out"].mask.tolist() == [True, False]
+    assert table["param_shift_strength"].tolist() == [0.0, 1.0]
+    assert table["rank_selection_score"].tolist() == [2, 1]
+    assert table["chosen"].tolist() == [False, True]
+    assert_allclose(table["worst_group_accuracy"], [0.4, 0.6])
+
+
+def test_auto_is_the_default_and_searches_the_settings_that_matter(figure1):
     X, y, groups = figure1
     clf = MATClassifier(figure1_net(), random_state=0).fit(X, y)
     assert clf.get_params()["shift_strength"] == "auto"
     results = clf.selection_results_
-    assert_array_equal(results["shift_strength"], [0.0, 1.0])
-    assert clf.shift_strength_ == 1.0
-    # plain training gets little of the inferred minority right, MAT most of it
+    assert results["params"] == [
+        {"shift_strength": 0.0},
+        {"held_out": "xrm", "shift_strength": 1.0},
+        {"held_out": "kfold", "held_out_epochs": 0.25, "shift_strength": 1.0},
+        {"held_out": "xrm", "shift_strength": 0.0, "reweight_inferred_groups": True},
+    ]
+    # where the held-out mistakes are the minority, plain training is not chosen
+    assert not results["chosen"][0]
     assert results["worst_group_accuracy"][0] < 0.3
-    assert results["worst_group_accuracy"][1] > 0.5
-    assert results["mean_group_accuracy"][1] > results["mean_group_accuracy"][0]
+    assert results["selection_score"].max() > results["selection_score"][0] + 0.2
     assert len(clf.selection_indices_) == 100
     assert clf.fit_times_["selection"] > 0
-    # the chosen value trains the final net exactly as if it had been given
-    fixed = MATClassifier(figure1_net(), shift_strength=1.0, random_state=0).fit(X, y)
-    assert_allclose(clf.logit_shift_, fixed.logit_shift_)
+    # the chosen setting trains the final net exactly as if it had been given
+    chosen = clf.chosen_params_
+    assert chosen == results["params"][int(np.argmax(results["chosen"]))]
+    fixed = MATClassifier(figure1_net(), random_state=0, **chosen).fit(X, y)
+    assert_allclose(clf.held_out_proba_, fixed.held_out_proba_)
     assert_allclose(clf.predict_proba(X), fixed.predict_proba(X), atol=1e-6)
+    assert clf.held_out_strategy_ == fixed.held_out_strategy_
     assert not hasattr(fixed, "selection_results_")
-    assert fixed.shift_strength_ == 1.0
 
 
-def test_the_chosen_value_is_the_best_scored_one(figure1):
+def test_the_default_choice_is_a_search_scored_by_the_public_scorer(figure1):
+    """Every candidate, trained on the search's training rows with the held-out
+    predictions of its own strategy and scored on the validation rows by the
+    scorer of skmat.metrics, gets the score the default gave it; the best wins."""
+    X, y, _ = figure1
+    net = figure1_net(max_epochs=30)
+    clf = MATClassifier(net, random_state=0, fold_training="sequential").fit(X, y)
+    results, valid = clf.selection_results_, clf.selection_indices_
+    train = np.setdiff1d(np.arange(len(y)), valid)
+    scorer = CrossFitGroupScorer(random_state=clf.selection_scorer_.random_state)
+    scores = []
+    for params in results["params"]:
+        given = clone(clf).set_params(**params).fit(X, y)
+        candidate = clone(clf).set_params(**params)
+        candidate.fit(X[train], y[train], held_out_proba=given.held_out_proba_[train])
+        scores.append(scorer(candidate, X[valid], y[valid]))
+    assert_allclose(scores, results["selection_score"], rtol=0, atol=1e-12)
+    assert results["chosen"][int(np.argmax(scores))]
+
+
+def test_a_list_of_strengths_is_a_search_over_them(figure1):
     X, y, _ = figure1
     proba = MATClassifier(figure1_net(), shift_strength=1.0, random_state=0)
     proba = proba.fit(X, y).held_out_proba_
@@ -96,9 +153,13 @@ def test_the_chosen_value_is_the_best_scored_one(figure1):
         figure1_net(max_epochs=30), shift_strength=[2.0, 0.0, 0.5], random_state=0
     ).fit(X, y, held_out_proba=proba)
     results = clf.selection_results_
-    assert_array_equal(results["shift_strength"], [2.0, 0.0, 0.5])
-    scores = list(zip(results["mean_group_accuracy"], results["worst_group_accuracy"]))
-    assert clf.shift_strength_ == results["shift_strength"][best_candidate(scores)]
+    assert results["param_shift_strength"].tolist() == [2.0, 0.0, 0.5]
+    assert (
+        clf.shift_strength_
+        == results["param_shift_strength"][
+            best_index([{"selection_score": s} for s in results["selection_score"]])
+        ]
+    )
 
 
 def test_equal_values_choose_the_first_and_one_value_is_no_choice(figure1):
@@ -109,6 +170,48 @@ def test_equal_values_choose_the_first_and_one_value_is_no_choice(figure1):
     assert clf.selection_results_["worst_group_accuracy"].std() == 0
     one = MATClassifier(net, shift_strength=[0.5], random_state=0).fit(X, y)
     assert one.shift_strength_ == 0.5
+    zero_d = MATClassifier(net, shift_strength=np.array(0.5), random_state=0)
+    assert zero_d.fit(X, y).shift_strength_ == 0.5
+    assert not hasattr(zero_d, "selection_results_")
+
+
+def test_a_given_strategy_restricts_the_candidates():
+    net = small_net(max_epochs=2)
+    kfold = MATClassifier(net, cv=3)._candidates()
+    assert kfold == [
+        {"held_out_epochs": 0.25, "shift_strength": 0.0},
+        {"held_out_epochs": 0.25, "shift_strength": 1.0},
+        {
+            "held_out_epochs": 0.25,
+            "shift_strength": 0.0,
+            "reweight_inferred_groups": True,
+        },
+    ]
+    xrm = MATClassifier(net, held_out="xrm", held_out_epochs=0.5)._candidates()
+    assert xrm == [
+        {"shift_strength": 0.0},
+        {"shift_strength": 1.0},
+        {"shift_strength": 0.0, "reweight_inferred_groups": True},
+    ]
+
+
+def test_reweighting_inferred_groups_balances_label_and_mistake(figure1):
+    X, y, _ = figure1
+    proba = np.where(np.arange(len(y))[:, None] % 5 == 0, 0.8, 0.2)
+    proba = np.column_stack([proba[:, 0], 1 - proba[:, 0]])
+    proba[y == 1] = proba[y == 1][:, ::-1]  # right except on every fifth example
+    clf = MATClassifier(
+        figure1_net(max_epochs=2),
+        shift_strength=0.0,
+        reweight_inferred_groups=True,
+        random_state=0,
+    )
+    extras = clf._training_extras(y, None, None, proba)
+    ids = clf.set_params().fit(X, y, held_out_proba=proba).inferred_groups_
+    weights = extras.sample_weight
+    for group in np.unique(ids):
+        assert weights[ids == group].sum() == pytest.approx(len(y) / 4, rel=1e-5)
+    assert extras.logit_shift is None
 
 
 @pytest.mark.parametrize(
@@ -142,8 +245,10 @@ def test_sample_weight_reaches_the_candidates_and_their_scores(figure1):
     doubled = MATClassifier(net, shift_strength="auto", random_state=0).fit(
         X, y, sample_weight=2 * np.ones(200)
     )
-    for key, value in plain.selection_results_.items():
-        assert_allclose(doubled.selection_results_[key], value, atol=1e-6)
+    for key in SCORE_NAMES:
+        assert_allclose(
+            doubled.selection_results_[key], plain.selection_results_[key], atol=1e-6
+        )
     # nonuniform weights reach the candidates' losses and the scores
     weight = np.random.RandomState(0).uniform(0.1, 3, 200)
     weighted = MATClassifier(net, shift_strength="auto", random_state=0)
@@ -321,14 +426,14 @@ def test_the_nets_that_choose_train_together_as_one_by_one(figure1, net, monkeyp
     fits = {
         fold_training: MATClassifier(
             net,
-            shift_strength=[0.0, 0.5, 1.0],
+            shift_strength="auto",  # shifts, and weights of their own
             fold_training=fold_training,
             random_state=0,
         ).fit(X, y, sample_weight=weight, held_out_proba=proba)
         for fold_training in nets
     }
     # two plain nets on the validation halves, then one per candidate
-    assert len(nets["sequential"]) == len(nets["batched"]) == 5
+    assert len(nets["sequential"]) == len(nets["batched"]) == 6
     for alone, together in zip(nets["sequential"], nets["batched"]):
         assert len(together.history) == len(alone.history) == net.max_epochs
         assert_allclose(
@@ -336,8 +441,12 @@ def test_the_nets_that_choose_train_together_as_one_by_one(figure1, net, monkeyp
         )
     sequential, batched = fits["sequential"], fits["batched"]
     assert_array_equal(sequential.selection_indices_, batched.selection_indices_)
-    for key, value in sequential.selection_results_.items():
-        assert_allclose(batched.selection_results_[key], value, atol=0.021)
+    for key in SCORE_NAMES:
+        assert_allclose(
+            batched.selection_results_[key],
+            sequential.selection_results_[key],
+            atol=0.021,
+        )
 
 
 def test_nets_that_cannot_train_together_choose_one_by_one(figure1, capsys):
@@ -347,7 +456,7 @@ def test_nets_that_cannot_train_together_choose_one_by_one(figure1, capsys):
     clf.fit(X, y)
     out = capsys.readouterr().out
     assert (
-        "choosing shift_strength: the nets train one by one (the net has callb" in out
+        "choosing among 4 settings: the nets train one by one (the net has callb" in out
     )
     assert clf.shift_strength_ in (0.0, 1.0)
     with pytest.raises(ValueError, match="fold_training='batched' cannot train"):
@@ -359,5 +468,6 @@ def test_verbose_reports_each_candidate_and_the_choice(figure1, capsys):
     clf = MATClassifier(figure1_net(max_epochs=5), shift_strength="auto", verbose=1)
     clf.set_params(random_state=0).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
-    assert sum("on average over the inferred groups" in line for line in lines) == 2
-    assert f"[MATClassifier] chose shift_strength={clf.shift_strength_:g}" in lines
+    assert sum("on average over the inferred groups" in line for line in lines) == 4
+    chosen = describe_setting(clf.chosen_params_)
+    assert f"[MATClassifier] chose {chosen}" in lines
