@@ -20,7 +20,7 @@ from .._baselines import GroupBalancedClassifier, GroupDROClassifier, JTTClassif
 from .._mat import MATClassifier
 from .._random import forked_torch_rng
 from ..metrics import worst_group_accuracy
-from ._methods import GRIDS, MAT_HELD_OUT, METHODS, SELECTION
+from ._methods import GRIDS, JTT_CV, MAT_HELD_OUT, MAT_SETTINGS, METHODS, SELECTION
 from ._real import real_tasks
 from ._report import markdown, paired_markdown, plot, summarize, write_csv
 from ._safety import SAFETY_METHODS, describe, safety_tasks
@@ -153,9 +153,10 @@ def run_task(task, seed, n_threads=1, methods=None):
     for method, held_out in MAT_HELD_OUT.items():
         if method not in methods:
             continue
+        settings = MAT_SETTINGS[method]
         candidates, first, shared = _grid_with_held_out(
-            lambda value, held_out=held_out: MATClassifier(
-                net, shift_strength=value, held_out=held_out, random_state=seed
+            lambda value, settings=settings: MATClassifier(
+                net, shift_strength=value, random_state=seed, **settings
             ),
             GRIDS[method][1],
             X,
@@ -167,8 +168,16 @@ def run_task(task, seed, n_threads=1, methods=None):
         recall = held_out_recall(first.held_out_proba_, y, groups)
         candidates = [dict(c, held_out=recall) for c in candidates]
         chosen[method] = _choose(candidates, X_valid, y_valid, inferred)
-        if held_out == defaults["held_out"] and isinstance(
-            defaults["shift_strength"], Real
+        # the defaults are this row's candidate only where every setting agrees
+        same_settings = all(
+            defaults[name] == value
+            for name, value in settings.items()
+            if name not in ("held_out", "cv")
+        )
+        if (
+            held_out == defaults["held_out"]
+            and same_settings
+            and isinstance(defaults["shift_strength"], Real)
         ):
             (default,) = [
                 c for c in candidates if c["param"] == defaults["shift_strength"]
@@ -193,7 +202,9 @@ def run_task(task, seed, n_threads=1, methods=None):
         )
     if "JTT" in methods:
         candidates, _, _ = _grid_with_held_out(
-            lambda value: JTTClassifier(net, upweight=value, random_state=seed),
+            lambda value: JTTClassifier(
+                net, upweight=value, cv=JTT_CV, random_state=seed
+            ),
             GRIDS["JTT"][1],
             X,
             y,
