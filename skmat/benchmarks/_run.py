@@ -22,7 +22,14 @@ from .._random import forked_torch_rng
 from ..metrics import worst_group_accuracy
 from ._methods import GRIDS, JTT_CV, MAT_HELD_OUT, MAT_SETTINGS, METHODS, SELECTION
 from ._real import real_tasks
-from ._report import markdown, paired_markdown, plot, summarize, write_csv
+from ._report import (
+    markdown,
+    paired_markdown,
+    plot,
+    summarize,
+    write_csv,
+    write_provenance,
+)
 from ._safety import SAFETY_METHODS, describe, safety_tasks
 from ._synthetic import synthetic_tasks
 
@@ -377,10 +384,35 @@ def main(argv=None):
         table += "\n" + paired_markdown(safety)
     with open(os.path.join(args.output_dir, "results.md"), "w") as f:
         f.write(table)
+    written = ["results.csv", "results.md"]
     try:
         plot(summary, os.path.join(args.output_dir, "results.png"), methods)
+        written.append("results.png")
     except ImportError:
         print("matplotlib is missing: no results.png", file=sys.stderr)
+    # MAT (defaults) measures the defaults of this commit: record them
+    defaults = {
+        name: value if isinstance(value, (str, int, float, type(None))) else repr(value)
+        for name, value in MATClassifier(None).get_params().items()
+        if name != "estimator"
+    }
+    write_provenance(
+        args.output_dir,
+        written,
+        command=command.strip(),
+        machine=(
+            f"{n_cores} CPU cores ({platform.machine()}, {platform.processor() or '?'})"
+            f", {n_jobs} processes; torch {torch.__version__}, scikit-learn "
+            f"{sklearn.__version__}, skorch {skorch.__version__}, Python "
+            f"{platform.python_version()}"
+        ),
+        configuration=(
+            f"{n_seeds} seeds, {len(runs)} runs in {elapsed / 60:.1f} min; tasks "
+            f"{list(tasks)}; methods {args.methods or 'each task: its own list'}; "
+            f"tuned MAT rows {MAT_SETTINGS}; MAT (defaults) is "
+            f"MATClassifier(net, random_state=seed) with the defaults {defaults}"
+        ),
+    )
     print(table)
     print(f"written to {args.output_dir}/results.csv, results.md, results.png")
     return rows
