@@ -152,7 +152,9 @@ def pickled_mib(obj):
 def run_dataset(n_samples):
     data = GeneratedImages(n_samples)
     start = time.perf_counter()
-    MATClassifier(net(TinyCNN, 64), cv=3, random_state=0).fit(data, data.labels)
+    MATClassifier(
+        net(TinyCNN, 64), held_out="kfold", cv=3, shift_strength=1.0, random_state=0
+    ).fit(data, data.labels)
     return dict(
         n=n_samples,
         seconds=time.perf_counter() - start,
@@ -165,7 +167,9 @@ def run_resnet():
     data = GeneratedImages(100, size=32)
     before = peak_rss_mib()
     start = time.perf_counter()
-    mat = MATClassifier(net(ResNet18, 50), cv=5, random_state=0).fit(data, data.labels)
+    mat = MATClassifier(
+        net(ResNet18, 50), held_out="kfold", cv=5, shift_strength=1.0, random_state=0
+    ).fit(data, data.labels)
     seconds = time.perf_counter() - start
     n_parameters = sum(p.numel() for p in mat.estimator_.module_.parameters())
     held_out = mat.held_out_estimators_[0]

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# The helpers that sphinx-gallery imports by name (_gallery_reset.reset_torch).
+# The helpers that sphinx-gallery imports by name (_gallery_reset.reset_torch), and
+# the extension that computes results tables (_results).
 sys.path.insert(0, str(HERE))
 
 import skmat  # noqa: E402
@@ -35,6 +36,11 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     # Copies MathJax into _static/mathjax and points mathjax_path at it.
     "sphinx-mathjax-offline",
+    # ``.. plot::``: the figure of the method, drawn by code at build time
+    "matplotlib.sphinxext.plot_directive",
+    # ``.. results-table::``: results tables computed from the results files
+    # (docs/_results.py), with their provenance
+    "_results",
 ]
 
 templates_path = ["_templates"]
@@ -81,6 +87,12 @@ sphinx_gallery_conf = {
     "write_computation_times": False,
     "min_reported_time": 1,
 }
+
+# -- matplotlib's plot directive ------------------------------------------------------
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 100)]
 
 # -- HTML ---------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"

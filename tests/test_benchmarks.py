@@ -1,6 +1,7 @@
 """The benchmark command (python -m skmat.benchmarks) on its smallest setting."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -111,6 +112,15 @@ def test_quick_command_writes_csv_markdown_and_png(tmp_path, capsys):
     table = (tmp_path / "results.md").read_text()
     assert "colored-digits" in table and "GroupDRO" in table
     assert "colored-digits" in capsys.readouterr().out
+    # every file written carries its provenance, for the docs that cite it
+    with open(tmp_path / "PROVENANCE.json") as f:
+        provenance = json.load(f)
+    for name in ["results.csv", "results.md", "results.png"]:
+        entry = provenance[name]
+        for key in ["date", "commit", "machine", "command", "configuration"]:
+            assert entry[key], (name, key)
+        assert "--quick" in entry["command"]
+        assert "shift_strength" in entry["configuration"]
 
 
 def test_unknown_task_is_an_error(capsys):

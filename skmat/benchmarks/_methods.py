@@ -15,6 +15,21 @@ METHODS = [
 #: The held-out strategy of each tuned MAT row.
 MAT_HELD_OUT = {"MAT (k-fold)": "kfold", "MAT (XRM)": "xrm"}
 
+#: Every setting of the tuned MAT rows besides the strength they choose, spelled
+#: out so that a change of MATClassifier's defaults does not change what they
+#: measure. "MAT (defaults)" alone measures the defaults, those of the commit that
+#: ran (each results directory's PROVENANCE.json names it).
+_MAT_COMMON = dict(
+    held_out_epochs=None, temperature=0.1, calibrate=True, early_stopping=False
+)
+MAT_SETTINGS = {
+    "MAT (k-fold)": dict(held_out="kfold", cv=5, **_MAT_COMMON),
+    "MAT (XRM)": dict(held_out="xrm", cv=None, **_MAT_COMMON),
+}
+
+#: The folds of JTT's own held-out phase, when it does not share MAT (k-fold)'s.
+JTT_CV = 5
+
 #: Hyper-parameter grid of each method, and which validation groups choose in it.
 GRIDS = {
     "MAT (k-fold)": ("shift_strength", [0.5, 1.0, 2.0]),

@@ -218,3 +218,59 @@ def write_csv(rows, path):
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _git_commit():
+    """The checkout's commit (``+changes`` when it has uncommitted changes), or
+    None outside a git checkout."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+changes" if changes else "")
+
+
+def write_provenance(directory, files, *, command, machine, configuration):
+    """Record in ``directory/PROVENANCE.json`` where each of ``files`` came from:
+    date, commit, machine, command and configuration (the entries of other files
+    stay). The documentation prints it under every table computed from them."""
+    import json
+    import os
+    from datetime import date
+
+    path = os.path.join(directory, "PROVENANCE.json")
+    entries = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            entries = json.load(f)
+    commit = _git_commit()
+    for name in files:
+        entries[name] = {
+            "date": date.today().isoformat(),
+            "commit": commit or "not a git checkout",
+            "code": commit or "not a git checkout",
+            "machine": machine,
+            "command": command,
+            "configuration": configuration,
+        }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(entries, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return path

@@ -20,9 +20,16 @@ from .._baselines import GroupBalancedClassifier, GroupDROClassifier, JTTClassif
 from .._mat import MATClassifier
 from .._random import forked_torch_rng
 from ..metrics import worst_group_accuracy
-from ._methods import GRIDS, MAT_HELD_OUT, METHODS, SELECTION
+from ._methods import GRIDS, JTT_CV, MAT_HELD_OUT, MAT_SETTINGS, METHODS, SELECTION
 from ._real import real_tasks
-from ._report import markdown, paired_markdown, plot, summarize, write_csv
+from ._report import (
+    markdown,
+    paired_markdown,
+    plot,
+    summarize,
+    write_csv,
+    write_provenance,
+)
 from ._safety import SAFETY_METHODS, describe, safety_tasks
 from ._synthetic import synthetic_tasks
 
@@ -153,9 +160,10 @@ def run_task(task, seed, n_threads=1, methods=None):
     for method, held_out in MAT_HELD_OUT.items():
         if method not in methods:
             continue
+        settings = MAT_SETTINGS[method]
         candidates, first, shared = _grid_with_held_out(
-            lambda value, held_out=held_out: MATClassifier(
-                net, shift_strength=value, held_out=held_out, random_state=seed
+            lambda value, settings=settings: MATClassifier(
+                net, shift_strength=value, random_state=seed, **settings
             ),
             GRIDS[method][1],
             X,
@@ -167,8 +175,16 @@ def run_task(task, seed, n_threads=1, methods=None):
         recall = held_out_recall(first.held_out_proba_, y, groups)
         candidates = [dict(c, held_out=recall) for c in candidates]
         chosen[method] = _choose(candidates, X_valid, y_valid, inferred)
-        if held_out == defaults["held_out"] and isinstance(
-            defaults["shift_strength"], Real
+        # the defaults are this row's candidate only where every setting agrees
+        same_settings = all(
+            defaults[name] == value
+            for name, value in settings.items()
+            if name not in ("held_out", "cv")
+        )
+        if (
+            held_out == defaults["held_out"]
+            and same_settings
+            and isinstance(defaults["shift_strength"], Real)
         ):
             (default,) = [
                 c for c in candidates if c["param"] == defaults["shift_strength"]
@@ -193,7 +209,9 @@ def run_task(task, seed, n_threads=1, methods=None):
         )
     if "JTT" in methods:
         candidates, _, _ = _grid_with_held_out(
-            lambda value: JTTClassifier(net, upweight=value, random_state=seed),
+            lambda value: JTTClassifier(
+                net, upweight=value, cv=JTT_CV, random_state=seed
+            ),
             GRIDS["JTT"][1],
             X,
             y,
@@ -366,10 +384,35 @@ def main(argv=None):
         table += "\n" + paired_markdown(safety)
     with open(os.path.join(args.output_dir, "results.md"), "w") as f:
         f.write(table)
+    written = ["results.csv", "results.md"]
     try:
         plot(summary, os.path.join(args.output_dir, "results.png"), methods)
+        written.append("results.png")
     except ImportError:
         print("matplotlib is missing: no results.png", file=sys.stderr)
+    # MAT (defaults) measures the defaults of this commit: record them
+    defaults = {
+        name: value if isinstance(value, (str, int, float, type(None))) else repr(value)
+        for name, value in MATClassifier(None).get_params().items()
+        if name != "estimator"
+    }
+    write_provenance(
+        args.output_dir,
+        written,
+        command=command.strip(),
+        machine=(
+            f"{n_cores} CPU cores ({platform.machine()}, {platform.processor() or '?'})"
+            f", {n_jobs} processes; torch {torch.__version__}, scikit-learn "
+            f"{sklearn.__version__}, skorch {skorch.__version__}, Python "
+            f"{platform.python_version()}"
+        ),
+        configuration=(
+            f"{n_seeds} seeds, {len(runs)} runs in {elapsed / 60:.1f} min; tasks "
+            f"{list(tasks)}; methods {args.methods or 'each task: its own list'}; "
+            f"tuned MAT rows {MAT_SETTINGS}; MAT (defaults) is "
+            f"MATClassifier(net, random_state=seed) with the defaults {defaults}"
+        ),
+    )
     print(table)
     print(f"written to {args.output_dir}/results.csv, results.md, results.png")
     return rows
