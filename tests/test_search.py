@@ -74,7 +74,7 @@ def test_scores_are_the_mean_and_the_worst_group_and_ties_go_to_the_first():
     score = group_scores(y, np.array([0, 1, 0, 0, 1, 1]), groups)
     assert score["mean_group_accuracy"] == pytest.approx((0.5 + 1 + 1 + 1) / 4)
     assert score["worst_group_accuracy"] == 0.5
-    assert score["selection_score"] == pytest.approx((0.875 + 0.5) / 2)
+    assert score["selection_score"] == pytest.approx((0.875 + 0.1 * 0.5) / 1.1)
     weighted = group_scores(
         y, np.array([0, 1, 0, 0, 1, 1]), groups, np.array([3, 1, 1, 1, 1, 1])
     )

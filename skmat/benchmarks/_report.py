@@ -9,6 +9,14 @@ import numpy as np
 from ._methods import MAT_HELD_OUT, METHODS
 
 
+def _value(value):
+    """A chosen value as the tables print it: a number in its shortest form."""
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def summarize(rows):
     """Mean +- std per task and method, in task order then METHODS order."""
     summary = []
@@ -36,7 +44,9 @@ def summarize(rows):
                     method=method,
                     n_seeds=len(runs),
                     selection=runs[0]["selection"],
-                    chosen=", ".join(f"{k:g} ({n})" for k, n in sorted(chosen.items())),
+                    chosen=", ".join(
+                        f"{_value(k)} ({n})" for k, n in sorted(chosen.items(), key=str)
+                    ),
                     **stats,
                 )
             )
@@ -167,6 +177,62 @@ def paired_markdown(rows, minimum_headroom=0.03):
     return "\n".join(lines) + "\n"
 
 
+def headroom_markdown(rows, methods, minimum_headroom=0.03):
+    """Each of ``methods`` against ERM over the tasks, as Markdown: tasks within
+    0.02 of ERM and at +0.05 or more (mean over seeds of the paired difference in
+    worst-group test accuracy), its share of the oracle's headroom (the mean of the
+    per-task shares where the headroom is at least ``minimum_headroom``; pooled:
+    the sum of the differences over the sum of the headrooms; clipped: the mean of
+    the per-task shares clipped to [0, 1]) and its median fit time relative to
+    ERM's."""
+    by_run = {(r["task"], r["seed"], r["method"]): r for r in rows}
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    lines = [
+        "| method | within 0.02 of ERM | +0.05 or more | share of the headroom | "
+        "pooled share | clipped share | median fit time vs ERM |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for method in methods:
+        differences, headrooms, costs = [], [], []
+        for task in tasks:
+            seeds = [
+                seed
+                for seed in sorted({r["seed"] for r in rows if r["task"] == task})
+                if (task, seed, method) in by_run and (task, seed, "ERM") in by_run
+            ]
+            if not seeds:
+                continue
+            erm = [by_run[task, seed, "ERM"]["test_wga"] for seed in seeds]
+            ours = [by_run[task, seed, method]["test_wga"] for seed in seeds]
+            oracle = [
+                by_run[task, seed, "Oracle"]["test_wga"]
+                for seed in seeds
+                if (task, seed, "Oracle") in by_run
+            ]
+            differences.append(float(np.mean(ours) - np.mean(erm)))
+            headrooms.append(
+                float(np.mean(oracle) - np.mean(erm)) if oracle else float("nan")
+            )
+            costs.append(
+                float(
+                    np.mean([by_run[task, s, method]["fit_time_vs_erm"] for s in seeds])
+                )
+            )
+        if not differences:
+            continue
+        values = np.round(np.array(differences), 6)
+        headroom = np.array(headrooms)
+        counted = headroom >= minimum_headroom
+        shares = values[counted] / headroom[counted]
+        lines.append(
+            f"| {method} | {np.sum(values >= -0.02)}/{len(values)} | "
+            f"{np.sum(values >= 0.05)}/{len(values)} | {np.mean(shares):.2f} | "
+            f"{values[counted].sum() / headroom[counted].sum():.2f} | "
+            f"{np.mean(np.clip(shares, 0, 1)):.2f} | {np.median(costs):.2f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def plot(summary, path, methods=METHODS):
     """Bars of worst-group test accuracy (with std) per task and method (each of
     ``methods``), and the average accuracy as a dot."""
@@ -211,6 +277,22 @@ def plot(summary, path, methods=METHODS):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def read_csv(path):
+    """The rows of a results.csv, numbers as numbers."""
+    rows = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            for key in ("seed",):
+                row[key] = int(row[key])
+            for key in ("test_wga", "test_accuracy", "fit_time_s", "fit_time_vs_erm"):
+                row[key] = float(row[key])
+            for key in ("held_out_recall", "held_out_precision"):
+                if row.get(key, "") != "":
+                    row[key] = float(row[key])
+            rows.append(row)
+    return rows
 
 
 def write_csv(rows, path):

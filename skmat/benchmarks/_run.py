@@ -19,13 +19,24 @@ from sklearn.utils.parallel import Parallel, delayed
 from .._baselines import GroupBalancedClassifier, GroupDROClassifier, JTTClassifier
 from .._mat import MATClassifier
 from .._random import forked_torch_rng
+from .._search import describe_setting
 from ..metrics import worst_group_accuracy
-from ._methods import GRIDS, JTT_CV, MAT_HELD_OUT, MAT_SETTINGS, METHODS, SELECTION
+from ._methods import (
+    GRIDS,
+    INFERRED_REWEIGHTING,
+    JTT_CV,
+    MAT_HELD_OUT,
+    MAT_SETTINGS,
+    METHODS,
+    SELECTION,
+)
 from ._real import real_tasks
 from ._report import (
+    headroom_markdown,
     markdown,
     paired_markdown,
     plot,
+    read_csv,
     summarize,
     write_csv,
     write_provenance,
@@ -196,13 +207,13 @@ def run_task(task, seed, n_threads=1, methods=None):
             lambda: MATClassifier(net, random_state=seed).fit(X, y)
         )
         recall = held_out_recall(estimator.held_out_proba_, y, groups)
-        # the strength the estimator chose for the data, when its default chooses
-        choice = getattr(estimator, "selection_results_", None)
+        # the setting the estimator chose for the data, when its default chooses
+        choice = getattr(estimator, "chosen_params_", None)
         chosen["MAT (defaults)"] = dict(
             estimator=estimator,
             fit_time=fit_time,
-            param=None if choice is None else estimator.shift_strength_,
-            parameter="" if choice is None else "shift_strength",
+            param=None if choice is None else describe_setting(choice),
+            parameter="" if choice is None else "setting",
             selection=SELECTION["MAT (defaults)"] if choice is None else "itself",
             valid_wga=None,
             held_out=recall,
@@ -238,6 +249,20 @@ def run_task(task, seed, n_threads=1, methods=None):
         )
         chosen["Reweighting"] = dict(
             estimator=estimator, fit_time=fit_time, param=None, valid_wga=None
+        )
+    if "Reweighting (inferred)" in methods:
+        estimator, fit_time = _timed(
+            lambda: GroupBalancedClassifier(
+                net, random_state=seed, **INFERRED_REWEIGHTING
+            ).fit(X, y)
+        )
+        recall = held_out_recall(estimator.held_out_proba_, y, groups)
+        chosen["Reweighting (inferred)"] = dict(
+            estimator=estimator,
+            fit_time=fit_time,
+            param=None,
+            valid_wga=None,
+            held_out=recall,
         )
     if "balanced" in data and "Oracle" in methods:
         X_balanced, y_balanced, _ = data["balanced"]
@@ -318,6 +343,13 @@ def main(argv=None):
     )
     parser.add_argument("--output-dir", default="benchmark_results")
     parser.add_argument(
+        "--merge-with",
+        default=None,
+        metavar="CSV",
+        help="a results.csv of an earlier run: its rows of the methods this run "
+        "does not run join this run's tables (the provenance says so)",
+    )
+    parser.add_argument(
         "--n-jobs",
         type=int,
         default=-1,
@@ -362,6 +394,19 @@ def main(argv=None):
     for run_rows in tqdm(results, total=len(runs), desc="runs", unit="run"):
         rows.extend(run_rows)
     elapsed = time.perf_counter() - start
+    merged = ""
+    if args.merge_with:
+        ran = {r["method"] for r in rows}
+        earlier = [
+            r
+            for r in read_csv(args.merge_with)
+            if r["method"] not in ran and r["task"] in tasks and r["seed"] < n_seeds
+        ]
+        rows.extend(earlier)
+        merged = (
+            f"; rows of {sorted({r['method'] for r in earlier})} from "
+            f"{args.merge_with} (an earlier run: its own provenance says which)"
+        )
     order = {name: i for i, name in enumerate(tasks)}
     rows.sort(key=lambda r: (order[r["task"]], r["seed"], METHODS.index(r["method"])))
 
@@ -382,6 +427,14 @@ def main(argv=None):
     safety = [r for r in rows if tasks[r["task"]].methods == SAFETY_METHODS]
     if safety:
         table += "\n" + paired_markdown(safety)
+        present = [
+            m for m in METHODS if m != "ERM" and any(r["method"] == m for r in safety)
+        ]
+        table += (
+            "\nEvery method against ERM over the tasks (shares of the oracle's headroom "
+            "over the tasks where it is at least 0.03):\n\n"
+            + headroom_markdown(safety, [m for m in present if m != "Oracle"])
+        )
     with open(os.path.join(args.output_dir, "results.md"), "w") as f:
         f.write(table)
     written = ["results.csv", "results.md"]
@@ -411,6 +464,7 @@ def main(argv=None):
             f"{list(tasks)}; methods {args.methods or 'each task: its own list'}; "
             f"tuned MAT rows {MAT_SETTINGS}; MAT (defaults) is "
             f"MATClassifier(net, random_state=seed) with the defaults {defaults}"
+            f"{merged}"
         ),
     )
     print(table)

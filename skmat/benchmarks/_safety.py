@@ -117,7 +117,15 @@ SIZES = {
 }
 
 #: The methods of the suite: no tuned MAT rows, MAT only at its defaults.
-SAFETY_METHODS = ("ERM", "MAT (defaults)", "JTT", "GroupDRO", "Reweighting", "Oracle")
+SAFETY_METHODS = (
+    "ERM",
+    "MAT (defaults)",
+    "JTT",
+    "GroupDRO",
+    "Reweighting",
+    "Reweighting (inferred)",
+    "Oracle",
+)
 
 #: The embeddings of the affect-words task, shipped with skmat.
 AFFECT_WORDS_FILE = "affect_words_minilm.npz"
