@@ -42,7 +42,7 @@ from skmat.benchmarks import MLP, Linear, make_tasks
 from skmat.benchmarks._nets import make_net
 from skmat.benchmarks._task import Task, split_off_validation
 from skmat.datasets import make_colored_digits, make_colored_mnist, make_overparam_toy
-from skmat.metrics import worst_group_accuracy
+from skmat.metrics import CrossFitGroupScorer, worst_group_accuracy
 
 
 def _digits(agreement, noise):
@@ -158,9 +158,12 @@ def candidate_rows(task, seed, fraction=0.5):
         proba = phases[default._phase_key(params)]
         model = clone(default).set_params(**params)
         model.fit(X[train], y[train], held_out_proba=proba[train])
+        # the public scorer gives the criterion; its groups give the rest
+        scorer = CrossFitGroupScorer(random_state=seed)
         codes, inferred = crossfit_groups_of(model, X[valid], y[valid], seed)
         predicted = model.predict(X[valid])
         scores = group_scores(codes.y, codes.encode(predicted), inferred)
+        assert scores["selection_score"] == scorer(model, X[valid], y[valid])
         test_predicted = refit.predict(X_test)
         row = dict(
             task=task.name,

@@ -102,12 +102,12 @@ def test_quick_command_writes_csv_markdown_and_png(tmp_path, capsys):
     # MAT's grid was searched and a value chosen on validation data
     mat = next(row for row in saved if row["method"] == "MAT (k-fold)")
     assert float(mat["chosen"]) in benchmarks.GRIDS["MAT (k-fold)"][1]
-    assert mat["selection"] == "inferred groups"
-    # MAT at its defaults chooses its shift strength itself, without labels
+    assert mat["selection"] == "crossfit_group_scorer"
+    # MAT at its defaults chooses its setting itself, without labels
     defaults = next(row for row in saved if row["method"] == "MAT (defaults)")
     assert defaults["selection"] == "itself"
-    assert defaults["parameter"] == "shift_strength"
-    assert float(defaults["chosen"]) in (0.0, 1.0)
+    assert defaults["parameter"] == "setting"
+    assert "shift_strength=" in defaults["chosen"]
     assert (tmp_path / "results.png").stat().st_size > 10_000
     table = (tmp_path / "results.md").read_text()
     assert "colored-digits" in table and "GroupDRO" in table

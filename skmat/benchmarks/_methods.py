@@ -41,8 +41,8 @@ GRIDS = {
 SELECTION = {
     "ERM": "none",
     "MAT (defaults)": "none",
-    "MAT (k-fold)": "inferred groups",
-    "MAT (XRM)": "inferred groups",
+    "MAT (k-fold)": "crossfit_group_scorer",
+    "MAT (XRM)": "crossfit_group_scorer",
     "JTT": "true groups",
     "GroupDRO": "true groups",
     "Reweighting": "none",

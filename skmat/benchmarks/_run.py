@@ -20,7 +20,7 @@ from .._baselines import GroupBalancedClassifier, GroupDROClassifier, JTTClassif
 from .._mat import MATClassifier
 from .._random import forked_torch_rng
 from .._search import describe_setting
-from ..metrics import worst_group_accuracy
+from ..metrics import crossfit_group_scorer, worst_group_accuracy
 from ._methods import (
     GRIDS,
     INFERRED_REWEIGHTING,
@@ -74,11 +74,16 @@ def _final_fit_time(estimator):
     return float(sum(estimator.estimator_.history[:, "dur"]))
 
 
-def _choose(candidates, X, y, groups):
-    """The candidate with the best validation worst-group accuracy (then accuracy)."""
+def _choose(candidates, X, y, groups=None):
+    """The candidate with the best validation worst-group accuracy on ``groups``
+    (then accuracy), or, without groups, the best ``crossfit_group_scorer`` score
+    (the criterion of MATClassifier's own choice)."""
 
     def score(candidate):
-        predicted = candidate["estimator"].predict(X)
+        estimator = candidate["estimator"]
+        if groups is None:
+            return (crossfit_group_scorer(estimator, X, y),)
+        predicted = estimator.predict(X)
         return (
             worst_group_accuracy(y, predicted, groups=groups),
             accuracy_score(y, predicted),
@@ -181,11 +186,10 @@ def run_task(task, seed, n_threads=1, methods=None):
             y,
         )
         kfold = shared if held_out == "kfold" else kfold
-        # MAT's rule: validation groups inferred by the held-out models, no labels
-        inferred = first.infer_groups(X_valid, y_valid)
+        # MAT's rule, no labels: the public scorer of its own choice
         recall = held_out_recall(first.held_out_proba_, y, groups)
         candidates = [dict(c, held_out=recall) for c in candidates]
-        chosen[method] = _choose(candidates, X_valid, y_valid, inferred)
+        chosen[method] = _choose(candidates, X_valid, y_valid)
         # the defaults are this row's candidate only where every setting agrees
         same_settings = all(
             defaults[name] == value
