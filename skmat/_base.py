@@ -55,7 +55,13 @@ from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._selection import choose_for_data
 from ._stacked import fit_stacked
-from ._user_net import held_out_model, is_net, make_shifted_net, probe_estimator
+from ._user_net import (
+    criterion_class_weight,
+    held_out_model,
+    is_net,
+    make_shifted_net,
+    probe_estimator,
+)
 from ._validation import check_fit_data, fit_router, input_spec, route_fit_params
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
@@ -407,8 +413,17 @@ class HeldOutNetClassifier(
             )
         )
         has_epochs = "held_out_epochs" in self.get_params(deep=False)
+        class_weight = None
+        if given is None and kind == "kfold":  # XRM's twin loss replaces them
+            class_weight = criterion_class_weight(self._held_out_template())
         warn_if_degenerate(
-            proba, y_encoded, classes, source=source, kind=kind, has_epochs=has_epochs
+            proba,
+            y_encoded,
+            classes,
+            source=source,
+            kind=kind,
+            has_epochs=has_epochs,
+            class_weight=class_weight,
         )
 
     def _held_out_spec(self, final_net, probe, inputs, y, routed, rng, make_net):

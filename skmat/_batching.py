@@ -136,10 +136,10 @@ def _module_obstacle(net):
             f"the criterion {type(criterion).__name__} is not CrossEntropyLoss or "
             "NLLLoss"
         )
-    if criterion.weight is not None:
-        return "the criterion has class weights"
-    if criterion.reduction != "mean":
-        return f"the criterion has reduction={criterion.reduction!r}, not 'mean'"
+    if criterion.reduction not in ("mean", "sum"):
+        return (
+            f"the criterion has reduction={criterion.reduction!r}, not 'mean' or 'sum'"
+        )
     if any(True for _ in criterion.parameters()):
         return "the criterion has parameters"
     return None

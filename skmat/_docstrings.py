@@ -10,7 +10,12 @@ _DOCS = {
         The net, configured as the user wants it (module, optimizer, lr, epochs,
         callbacks, device, ...); it is never fitted in place. The criterion must be
         ``CrossEntropyLoss`` (the module returns logits) or ``NLLLoss`` (the module
-        returns probabilities). A bare module is wrapped in a ``NeuralNetClassifier``
+        returns probabilities), with any class weights, reduction (``"mean"`` or
+        ``"sum"``) and ``ignore_index``: per-example weights (``sample_weight``,
+        and the weights a method gives its final net) combine with them as torch's
+        weighted mean does, ``sum_i w_i loss_i / sum_i w_i class_weight[y_i]``, so
+        ``sample_weight`` of ones trains the net that no ``sample_weight`` trains.
+        A bare module is wrapped in a ``NeuralNetClassifier``
         with CrossEntropyLoss and the training defaults of scikit-learn's
         MLPClassifier: Adam (lr=1e-3), 200 epochs, shuffled batches of 200, no
         internal validation split. A module class whose constructor takes
@@ -35,7 +40,8 @@ _DOCS = {
     held_out : {"auto", "xrm", "kfold"}, default="auto"
         How the held-out predictions are made. ``"xrm"``: XRM's two twin nets
         (Pezeshki et al., ICML 2024; the paper's choice, Section 3), each trained on
-        a random half with a class-balanced loss and label flipping (after every
+        a random half with a class-balanced loss (which replaces the criterion's
+        class weights: the twins train as without them) and label flipping (after every
         step, an example's working label becomes the other twin's prediction with
         probability ``(p_max - 1/K) K / (K - 1)``); each example's held-out
         prediction is the twin that did not train on it. ``"kfold"``: ``cv`` folds,

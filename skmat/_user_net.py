@@ -52,6 +52,18 @@ def supported_criterion(criterion):
     return issubclass(criterion_class, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss))
 
 
+def criterion_class_weight(estimator):
+    """The class weights of the criterion of ``estimator`` (a skorch net's
+    ``criterion__weight``, or those of a criterion instance), as a list, or None."""
+    if not isinstance(estimator, NeuralNetClassifier):
+        return None
+    params = estimator.get_params(deep=False)
+    weight = params.get("criterion__weight")
+    if weight is None and isinstance(params["criterion"], torch.nn.Module):
+        weight = getattr(params["criterion"], "weight", None)
+    return None if weight is None else np.asarray(weight, dtype=float).tolist()
+
+
 def make_shifted_net(
     estimator, *, param_name, n_features, n_classes, random_state, verbose
 ):
