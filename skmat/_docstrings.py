@@ -58,7 +58,8 @@ _DOCS = {
         them one by one (up to float rounding) at a fraction of the cost for small
         modules; the net must allow it (no BatchNorm, Dropout or other buffers or
         randomness in the module, an element-wise optimizer such as SGD or Adam, no
-        callbacks or ``train_split``, a plain loader and criterion), otherwise fit
+        callbacks or ``train_split``, a plain loader, ``CrossEntropyLoss`` or
+        ``NLLLoss``), otherwise fit
         raises an error that says why. ``"sequential"``: one by one with skorch,
         ``n_jobs`` at a time (XRM's twins: two skorch nets stepping in turn, with
         every callback). ``"auto"``: batched when the net allows it and it pays
@@ -99,8 +100,15 @@ _DOCS = {
         the held-out nets and the nets that choose the shift strength).
     random_state : int, RandomState instance or None, default=None
         Seeds the folds and the torch RNG of every net (inside
-        ``torch.random.fork_rng``: the global torch RNG is left as it was). An int is
-        used as the nets' torch seed as it is.""",
+        ``torch.random.fork_rng``: the global torch RNG is left as it was; it draws
+        the shuffles, initial weights and dropout masks), the validation split of
+        a net's ``train_split`` (a skorch ``ValidSplit`` with a float ``cv`` or a
+        shuffling splitter and no ``random_state`` of its own gets one) and the
+        ``random_state`` parameters left at None of a scikit-learn
+        ``held_out_estimator``. An int is used as the nets' torch seed as it is.
+        Randomness that skmat cannot see, such as a ``train_split`` function of
+        your own or numpy's global RNG in a Dataset's transforms, is yours to
+        seed.""",
     "common_attributes": """\
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int

@@ -10,13 +10,14 @@ whether the module takes the input and returns one value per class, and (for
 
 import copy
 import inspect
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import clone
 from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset as SkorchDataset
+from skorch.dataset import ValidSplit
 
 from ._data import TABLE, NetInput, RowDataset, is_integer_table
 from ._loader import InMemoryDataLoader
@@ -110,6 +111,7 @@ def make_shifted_net(
         classes=np.arange(n_classes),
         verbose=int(verbose),
         random_state=random_state,
+        train_split=seeded_train_split(params.get("train_split"), random_state),
     )
     module = params["module"]
     if isinstance(module, type):
@@ -126,6 +128,40 @@ def make_shifted_net(
                     )
                 params[f"module__{name}"] = value
     return net_class(**params)
+
+
+def seeded_train_split(train_split, seed):
+    """``train_split`` whose random draw ``seed`` (an int, from the estimator's
+    ``random_state``) seeds: a skorch ``ValidSplit`` with a float ``cv`` (a random
+    share) and no ``random_state``, or with a shuffling splitter as ``cv`` that has
+    none, is copied with the seed; anything else is returned as it is."""
+    if not isinstance(train_split, ValidSplit) or seed is None:
+        return train_split
+    cv = train_split.cv
+    if isinstance(cv, Real) and not float(cv).is_integer():
+        if train_split.random_state is not None:
+            return train_split
+        seeded = copy.copy(train_split)
+        seeded.random_state = seed
+        return seeded
+    if getattr(cv, "random_state", 0) is None and getattr(cv, "shuffle", True):
+        seeded, seeded_cv = copy.copy(train_split), copy.copy(cv)
+        seeded_cv.random_state = seed
+        seeded.cv = seeded_cv
+        return seeded
+    return train_split
+
+
+def seeded_estimator(estimator, seed):
+    """``estimator`` (a scikit-learn estimator, changed in place) with every
+    ``random_state`` parameter left at None set to ``seed``, as scikit-learn's
+    ensembles seed their members."""
+    unseeded = {
+        name: seed
+        for name, value in estimator.get_params(deep=True).items()
+        if (name == "random_state" or name.endswith("__random_state")) and value is None
+    }
+    return estimator.set_params(**unseeded)
 
 
 def is_net(estimator):
@@ -291,7 +327,8 @@ def held_out_model(held_out_estimator, final_net, probe, inputs, *, epochs, make
         max_epochs = held_out_epochs(epochs, final_net.max_epochs)
         return clone(final_net).set_params(max_epochs=max_epochs), probe
     if not is_net(held_out_estimator):
-        return clone(held_out_estimator), None
+        seed = make_net["random_state"]
+        return seeded_estimator(clone(held_out_estimator), seed), None
     param = "held_out_estimator"
     net = make_shifted_net(held_out_estimator, param_name=param, **make_net)
     return net, probe_net(net, inputs, make_net["n_classes"], param)
