@@ -261,7 +261,14 @@ def _as_array(value, name):
                 "a tensor with data (on the CPU or an accelerator)."
             )
         return value
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as exc:  # ragged nesting
+        raise ValueError(
+            f"{name} must be an array with one row per example; got nested "
+            "sequences of different lengths that numpy cannot make into one "
+            f"({exc}). Pad them to one length (e.g. the tokenizer's padding)."
+        ) from exc
     if array.dtype == object:
         raise TypeError(
             f"{name} must hold numbers; got an array of dtype object (ragged "
@@ -272,7 +279,20 @@ def _as_array(value, name):
 
 def input_kind(X):
     """The kind of ``X`` (one of the module constants), or raise a TypeError."""
+    if isinstance(X, torch.utils.data.IterableDataset):
+        raise TypeError(
+            f"X is an IterableDataset ({type(X).__name__}), which can only be read "
+            "in order; skmat trains each net on its own rows, read by index. Pass a "
+            "map-style torch Dataset (with __getitem__ and __len__), arrays, tensors "
+            "or a dict of them."
+        )
     if isinstance(X, (SliceDataset, torch.utils.data.Dataset)):
+        if not hasattr(X, "__len__"):
+            raise TypeError(
+                f"X is a torch Dataset ({type(X).__name__}) without __len__; skmat "
+                "needs the number of examples: define __len__ (or pass arrays, "
+                "tensors or a dict of them)."
+            )
         return DATASET
     if issparse(X):  # before Mapping: a dok_array is a dict
         return TABLE  # scikit-learn's validation says that sparse input is refused

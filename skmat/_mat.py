@@ -234,7 +234,7 @@ class MATClassifier(HeldOutNetClassifier):
         if (
             strengths is None
             or values.size == 0
-            or np.ndim(self.shift_strength) != 1
+            or np.ndim(self.shift_strength) > 1
             or any(isinstance(v, (bool, np.bool_, str)) for v in values)
             or not np.all(np.isfinite(strengths))
             or np.any(strengths < 0)
@@ -243,6 +243,8 @@ class MATClassifier(HeldOutNetClassifier):
                 "shift_strength must be a float >= 0, 'auto', or a non-empty 1-D "
                 f"list of floats >= 0 to choose among; got {self.shift_strength!r}."
             )
+        if np.ndim(self.shift_strength) == 0:  # a 0-d array: the float it holds
+            return None
         return "shift_strength", tuple(strengths.tolist())
 
     def _selection_fraction(self):

@@ -19,7 +19,14 @@ from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import ValidSplit
 
-from ._data import TABLE, NetInput, RowDataset, is_integer_table
+from ._data import (
+    TABLE,
+    WEIGHT_KEY,
+    NetInput,
+    RowDataset,
+    check_net_input,
+    is_integer_table,
+)
 from ._loader import InMemoryDataLoader
 from ._net import LogitShiftNeuralNetClassifier, shifted_net_class
 from ._random import forked_torch_rng
@@ -107,6 +114,7 @@ def make_shifted_net(
             "tensors, a dict of them, or a torch Dataset (skorch.helper.SliceDataset)."
         )
     check_device(params.get("device"), param_name)
+    check_component_params(params, param_name)
     params.update(
         classes=np.arange(n_classes),
         verbose=int(verbose),
@@ -162,6 +170,56 @@ def seeded_estimator(estimator, seed):
         if (name == "random_state" or name.endswith("__random_state")) and value is None
     }
     return estimator.set_params(**unseeded)
+
+
+def check_component_params(params, param_name):
+    """Raise a ValueError naming the parameter when a skorch net's
+    ``criterion__name`` or ``optimizer__name`` (or ``module__name`` of a module
+    class) is not an argument of that class, which would otherwise fail inside
+    the net's initialization."""
+    for component in ("module", "criterion", "optimizer"):
+        target = params.get(component)
+        if component == "criterion" and isinstance(target, torch.nn.Module):
+            target = type(target)
+        if not inspect.isclass(target):
+            continue
+        try:
+            signature = inspect.signature(target)
+        except (TypeError, ValueError):
+            continue
+        arguments = signature.parameters.values()
+        if any(argument.kind == argument.VAR_KEYWORD for argument in arguments):
+            continue
+        accepted = {argument.name for argument in arguments} - {"self", "params"}
+        prefix = f"{component}__"
+        for key, value in params.items():
+            name = key[len(prefix) :]
+            if not key.startswith(prefix) or "__" in name or name in accepted:
+                continue
+            if component == "optimizer" and name == "param_groups":
+                continue
+            raise ValueError(
+                f"{param_name} has {key}={value!r}, but its {component} "
+                f"{target.__name__} takes no argument "
+                f"{name!r}; it takes {sorted(accepted)}."
+            )
+
+
+def as_weighted_net(net, n_classes):
+    """A plain skorch ``net`` as skmat trains its nets: a ``sample_weight`` in its
+    dataset weighs its loss (skorch would pass it to the module's ``forward``), and
+    it trains on class indices with one output column per class (torch takes no
+    string labels)."""
+    params = clone(net).get_params(deep=False)
+    params["classes"] = np.arange(n_classes)
+    return shifted_net_class(type(net))(**params)
+
+
+def weighted_net_data(X, y, sample_weight=None):
+    """What a net of :func:`as_weighted_net` fits on: the rows of ``X`` with their
+    labels ``y`` and ``sample_weight``."""
+    extras = {} if sample_weight is None else {WEIGHT_KEY: np.asarray(sample_weight)}
+    return RowDataset(check_net_input(X), y, extras)
 
 
 def is_net(estimator):

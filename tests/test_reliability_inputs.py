@@ -1,0 +1,211 @@
+"""Issue 31's bad inputs, each with the behaviour chosen: an error that names the
+parameter, the bad value and what is allowed, or the result the caller meant.
+(Weights: test_reliability_weights.py; seeds: test_reliability_random.py.)"""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
+
+from skmat import MATClassifier
+from skmat.inspection import memorization_score
+
+from .conftest import small_net
+
+X, Y = make_classification(60, 5, random_state=0)
+X = X.astype(np.float32)
+
+
+class KeywordLinear(torch.nn.Module):
+    """A module that takes a dict input's key ``a``."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(5, 2)
+
+    def forward(self, a):
+        return self.linear(a)
+
+
+class Stream(torch.utils.data.IterableDataset):
+    def __iter__(self):
+        return iter(zip(X, Y))
+
+
+class NoLength(torch.utils.data.Dataset):
+    def __getitem__(self, i):
+        return X[i], Y[i]
+
+
+def mat(**params):
+    return MATClassifier(small_net(max_epochs=2, **params), cv=3, random_state=0)
+
+
+def _ragged():
+    return {"a": [[1.0] * 5] * 59 + [[1.0] * 4]}
+
+
+def _pandas_na():
+    pd = pytest.importorskip("pandas")
+    return pd.Series(pd.array([*Y[:-1], pd.NA], dtype="Int64"))
+
+
+# (id, estimator, fit keyword arguments, what happens: "ok" or (error, pattern))
+CASES = [
+    (
+        "criterion-bogus",
+        lambda: mat(criterion__bogus=1),
+        {},
+        (ValueError, r"criterion__bogus=1.*CrossEntropyLoss takes no argument 'bogus'"),
+    ),
+    (
+        "optimizer-bogus",
+        lambda: mat(optimizer__bogus=1),
+        {},
+        (ValueError, r"optimizer__bogus=1.*Adam takes no argument 'bogus'.*'lr'"),
+    ),
+    (
+        "module-bogus",
+        lambda: mat(module__bogus=1),
+        {},
+        (ValueError, r"module__bogus=1.*Linear takes no argument 'bogus'"),
+    ),
+    (
+        "criterion-instance-bogus",
+        lambda: mat(criterion=torch.nn.CrossEntropyLoss(), criterion__bogus=1),
+        {},
+        (ValueError, r"criterion__bogus=1.*CrossEntropyLoss"),
+    ),
+    (
+        "optimizer-momentum",
+        lambda: mat(optimizer=torch.optim.SGD, optimizer__momentum=0.9),
+        {},
+        "ok",
+    ),
+    (
+        "iterable-dataset",
+        mat,
+        dict(X=Stream()),
+        (TypeError, r"X is an IterableDataset \(Stream\).*map-style torch Dataset"),
+    ),
+    (
+        "dataset-without-len",
+        mat,
+        dict(X=NoLength()),
+        (TypeError, r"X is a torch Dataset \(NoLength\) without __len__"),
+    ),
+    (
+        "dict-ragged-lists",
+        lambda: mat(module=KeywordLinear),
+        dict(X=_ragged()),
+        (ValueError, r"X\['a'\] must be an array with one row per example.*Pad"),
+    ),
+    (
+        "shift-strength-0d-array",
+        lambda: MATClassifier(
+            small_net(max_epochs=2), cv=3, shift_strength=np.array(1.0), random_state=0
+        ),
+        {},
+        "ok",
+    ),
+    (
+        "shift-strength-0d-negative",
+        lambda: MATClassifier(small_net(), cv=3, shift_strength=np.array(-1.0)),
+        {},
+        (ValueError, r"shift_strength must be a float >= 0.*array\(-1\.\)"),
+    ),
+    (
+        "y-pandas-na",
+        mat,
+        dict(y=_pandas_na),
+        (ValueError, r"y holds 1 missing labels.*rows \[59\]"),
+    ),
+    (
+        "y-object-none",
+        mat,
+        dict(y=np.array([*Y[:-1], None], dtype=object)),
+        (ValueError, r"y holds 1 missing labels"),
+    ),
+    (
+        "y-mixed-int-str",
+        mat,
+        dict(y=np.array([0, "a"] * 30, dtype=object)),
+        (ValueError, r"y mixes strings with labels of other types.*astype\(str\)"),
+    ),
+    # a list of both is made strings by numpy, as scikit-learn takes it
+    ("y-mixed-list", mat, dict(y=[0, "a"] * 30), "ok"),
+]
+
+
+@pytest.mark.parametrize(
+    "make, fit_params, expected",
+    [case[1:] for case in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_each_case_is_right_or_a_clear_error(make, fit_params, expected):
+    fit_params = dict(fit_params)
+    X_fit = fit_params.pop("X", X)
+    y_fit = fit_params.pop("y", Y)
+    y_fit = y_fit() if callable(y_fit) else y_fit
+    estimator = make()
+    if expected == "ok":
+        proba = estimator.fit(X_fit, y_fit, **fit_params).predict_proba(X)
+        assert np.all(np.isfinite(proba))
+        assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    else:
+        error, pattern = expected
+        with pytest.raises(error, match=pattern):
+            estimator.fit(X_fit, y_fit, **fit_params)
+        with pytest.raises(NotFittedError):
+            estimator.predict(X)
+
+
+def test_a_0d_shift_strength_is_its_float():
+    def fitted(shift_strength):
+        return MATClassifier(
+            small_net(max_epochs=2), cv=3, shift_strength=shift_strength, random_state=0
+        ).fit(X, Y)
+
+    zero_d, plain = fitted(np.array(1.0)), fitted(1.0)
+    assert zero_d.shift_strength_ == 1.0 and not hasattr(zero_d, "selection_results_")
+    assert_allclose(zero_d.predict_proba(X), plain.predict_proba(X))
+
+
+def test_predicting_an_array_with_a_model_fitted_on_a_dict_says_so():
+    clf = mat(module=KeywordLinear).fit({"a": X}, Y)
+    with pytest.raises(
+        ValueError,
+        match=r"X must be a dict with the keys \['a'\], as in fit; got ndarray",
+    ):
+        clf.predict(X)
+
+
+def _skorch_net():
+    return small_net(max_epochs=5, module__n_features_in=5, module__n_classes=2)
+
+
+def test_memorization_score_weighs_a_plain_skorch_nets_loss():
+    # before: sample_weight reached the module's forward (TypeError)
+    def scores(**params):
+        return memorization_score(_skorch_net(), X, Y, cv=3, random_state=0, **params)
+
+    plain = scores()
+    assert_allclose(scores(sample_weight=np.ones(len(Y))), plain, atol=1e-6)
+    weighted = scores(sample_weight=np.where(Y == 1, 5.0, 1.0))
+    assert np.abs(weighted - plain).max() > 1e-3  # the weights do weigh
+
+
+def test_memorization_score_of_a_skorch_net_takes_string_labels():
+    def scores(y):
+        return memorization_score(_skorch_net(), X, y, cv=3, random_state=0)
+
+    assert_allclose(scores(np.array(["no", "yes"])[Y]), scores(Y), atol=1e-6)
+
+
+def test_memorization_score_erm_refuses_other_labels_of_the_same_size():
+    clf = MATClassifier(small_net(max_epochs=3), cv=3, random_state=0).fit(X, Y)
+    assert memorization_score(clf, X, Y, procedure="erm").shape == (len(Y),)
+    with pytest.raises(ValueError, match=r"y differs from the labels .* in 60 of 60"):
+        memorization_score(clf, X, 1 - Y, procedure="erm")
