@@ -21,6 +21,7 @@ the estimator as it was before.
 """
 
 from abc import ABCMeta, abstractmethod
+from inspect import signature
 from numbers import Integral, Real
 
 import torch
@@ -46,6 +47,7 @@ from ._held_out import (
     HeldOutStrategy,
     fit_held_out,
     resolve_held_out,
+    warn_if_cv_unused,
 )
 from ._interrupt import raise_if_interrupted, watch_interrupts
 from ._net import TrainingDiverged, divergence, divergence_advice
@@ -445,6 +447,8 @@ class HeldOutNetClassifier(
             epochs=self._held_out_epochs(),
             make_net=make_net,
         )
+        default = signature(type(self)).parameters["cv"].default
+        warn_if_cv_unused(self.cv, default, kind)
         draws = kind == "xrm" or (kind == "kfold" and isinstance(cv, Integral))
         spec = resolve_held_out(
             model,

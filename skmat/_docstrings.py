@@ -22,7 +22,10 @@ _DOCS = {
         ``n_features_in`` and/or ``n_classes`` gets them from the data unless they are
         set (``module__n_classes=...``; ``n_features_in`` only for 2-D tables). A
         module *instance* is deep-copied before every fit, so each held-out model
-        and the final model start from its weights.""",
+        and the final model start from its weights. Every fit builds its nets
+        afresh: the net's ``warm_start`` has no effect across fits of this
+        estimator (to train the final net further, call ``estimator_.partial_fit``
+        with encoded labels).""",
     "cv": """\
     cv : int, cross-validation generator or iterable, default=5
         Folds of the held-out phase; anything :func:`~sklearn.model_selection.check_cv`
@@ -30,7 +33,9 @@ _DOCS = {
         The test folds must partition the training set, and no fold may train on an
         example it holds out. The baselines keep the folds of their benchmarks (5,
         ``held_out="kfold"``); MATClassifier's default, XRM's twins, was measured for
-        MAT only (user guide, "Why XRM's twins are the default").""",
+        MAT only (user guide, "Why XRM's twins are the default"). Unused with
+        ``held_out="xrm"`` (the twins train on random halves): a ``cv`` other than
+        the default then gives a UserWarning.""",
     "held_out_estimator": """\
     held_out_estimator : estimator, torch.nn.Module subclass or instance, default=None
         Used for the held-out phase only; ``None`` means ``estimator``. Any
@@ -90,6 +95,10 @@ _DOCS = {
     "runtime": """\
     n_jobs : int, default=None
         Number of folds trained in parallel (joblib) when they train one by one.
+        The worker processes pickle the nets, so the module class (and any
+        callback or criterion class of your own) must be importable: one defined
+        in ``__main__`` (a script, a notebook) fails with a PicklingError that
+        says so; define it in a module, or leave ``n_jobs=None``.
     verbose : int, default=0
         0: silent. 1: a progress bar per phase on stderr (the held-out phase, the
         final net: epochs done, time left, training loss; tqdm's widget in a
@@ -116,7 +125,11 @@ _DOCS = {
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` has string column names.
     estimator_ : skorch NeuralNetClassifier
-        The final net.
+        The final net. It works on class indices: its ``predict`` returns codes
+        ``0 .. n_classes - 1`` (positions in ``classes_``; this estimator's
+        ``predict`` returns the labels), its ``predict_proba`` columns are in the
+        order of ``classes_``, and its ``fit`` and ``partial_fit`` take encoded
+        labels (``np.searchsorted(classes_, y)``).
     fit_times_ : dict
         Seconds spent in each phase of the last fit: ``"validation"`` (checking the
         data and the net), ``"held_out"`` (0 without a held-out phase),

@@ -20,8 +20,10 @@ kind           engine        models
 =============  ============  ==================================================
 """
 
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -213,6 +215,22 @@ class HeldOutSpec:
     @property
     def strategy(self):
         return HeldOutStrategy(self.kind, self.engine, self.n_models, self.reason)
+
+
+def warn_if_cv_unused(cv, default, kind):
+    """Warn when ``cv`` is set (not the estimator's ``default``) though the held-out
+    phase of ``kind`` makes no folds (XRM's twins train on random halves)."""
+    if kind != "xrm" or cv is None or cv is default:
+        return
+    if isinstance(cv, Integral) and isinstance(default, Integral) and cv == default:
+        return
+    warnings.warn(
+        f"cv={cv!r} is ignored: held_out='xrm' makes the held-out predictions with "
+        "XRM's two twins, each trained on a random half, not with folds. Leave cv "
+        "at its default, or set held_out='kfold' to use these folds.",
+        UserWarning,
+        stacklevel=6,
+    )
 
 
 def resolve_held_out(

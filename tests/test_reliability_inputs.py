@@ -2,14 +2,21 @@
 parameter, the bad value and what is allowed, or the result the caller meant.
 (Weights: test_reliability_weights.py; seeds: test_reliability_random.py.)"""
 
+import os
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 
-from skmat import MATClassifier
+from skmat import JTTClassifier, MATClassifier
 from skmat.inspection import memorization_score
 
 from .conftest import small_net
@@ -209,3 +216,73 @@ def test_memorization_score_erm_refuses_other_labels_of_the_same_size():
     assert memorization_score(clf, X, Y, procedure="erm").shape == (len(Y),)
     with pytest.raises(ValueError, match=r"y differs from the labels .* in 60 of 60"):
         memorization_score(clf, X, 1 - Y, procedure="erm")
+
+
+def test_cv_is_ignored_with_xrm_and_says_so():
+    with pytest.warns(UserWarning, match=r"cv=3 is ignored: held_out='xrm'"):
+        mat_xrm = MATClassifier(small_net(max_epochs=2), held_out="xrm", cv=3)
+        mat_xrm.fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        # the default cv (5 for the baselines) is not a choice to warn about
+        JTTClassifier(small_net(max_epochs=2), held_out="xrm").fit(X, Y)
+
+
+def test_estimator_works_on_class_indices():
+    labels = np.array(["no", "yes"])[Y]
+    clf = mat().fit(X, labels)
+    codes = clf.estimator_.predict(X)
+    assert set(np.unique(codes)) <= {0, 1}
+    assert_array_equal(clf.classes_[codes], clf.predict(X))
+    clf.estimator_.partial_fit(X, np.searchsorted(clf.classes_, labels))
+    with pytest.raises((TypeError, ValueError)):
+        clf.estimator_.partial_fit(X, labels)  # the labels themselves: refused
+
+
+def test_the_nets_warm_start_has_no_effect_across_fits():
+    clf = mat(warm_start=True)
+    first = clf.fit(X, Y).predict_proba(X)
+    assert_allclose(clf.fit(X, Y).predict_proba(X), first)
+
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+SCRIPT = """
+import numpy as np, torch
+from sklearn.datasets import make_classification
+from skmat import JTTClassifier, MATClassifier
+
+class Module(torch.nn.Module):
+    def __init__(self, n_features_in, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features_in, n_classes)
+
+    def forward(self, X):
+        return self.linear(X)
+
+X, y = make_classification(40, 5, random_state=0)
+clf = MATClassifier(
+    Module, held_out="kfold", cv=2, n_jobs=2, fold_training="sequential"
+)
+try:
+    clf.fit(X.astype(np.float32), y)
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def test_n_jobs_with_a_module_class_of_main_says_so(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(REPOSITORY)),
+    )
+    assert re.search(
+        r"PicklingError n_jobs=2 trains the held-out models in worker processes"
+        r".*__main__.*n_jobs=None",
+        result.stdout,
+    ), result.stdout + result.stderr
