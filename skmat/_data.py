@@ -231,6 +231,28 @@ class RowDataset(torch.utils.data.Dataset):
         return features, 0 if one else np.zeros(len(where), dtype=np.int64)
 
 
+class RowCollate:
+    """The ``collate_fn`` of a net's loader (a Dataset's own, e.g. one that pads
+    variable-length sequences) for the items of a :class:`RowDataset`: it collates
+    the ``(input, label)`` pairs as it would the Dataset's ``(x, y)`` items, and
+    the extras are collated beside them. Items of any other dataset go to it as
+    they are."""
+
+    def __init__(self, collate_fn):
+        self.collate_fn = collate_fn
+
+    def __call__(self, items):
+        first = items[0][0] if items and isinstance(items[0], (tuple, list)) else None
+        if not (isinstance(first, Mapping) and INPUT_KEY in first):
+            return self.collate_fn(items)
+        pairs = [(features[INPUT_KEY], label) for features, label in items]
+        x, label = self.collate_fn(pairs)
+        features = dict(x) if isinstance(x, Mapping) else {INPUT_KEY: x}
+        for key in first.keys() - {INPUT_KEY}:
+            features[key] = default_collate([each[key] for each, _ in items])
+        return features, label
+
+
 def module_arguments(features):
     """What ``module.forward`` gets from a batch's features: the input alone (the
     extras removed), or the dict of keyword arguments of a dict input."""

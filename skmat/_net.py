@@ -10,7 +10,14 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.utils import to_tensor
 
-from ._data import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset, module_arguments
+from ._data import (
+    GROUP_KEY,
+    SHIFT_KEY,
+    WEIGHT_KEY,
+    RowCollate,
+    RowDataset,
+    module_arguments,
+)
 from ._random import forked_torch_rng
 
 
@@ -172,6 +179,15 @@ class LogitShiftMixin:
             self.group_weights_ = None
         with forked_torch_rng(self.device, seed=self.random_state):
             return super().fit(X, y, **fit_params)
+
+    def get_iterator(self, dataset, training=False):
+        # a collate_fn of the user's (padding sequences) collates the input and
+        # labels of skmat's rows; the extras are collated beside them
+        iterator = super().get_iterator(dataset, training=training)
+        prefix = "iterator_train" if training else "iterator_valid"
+        if "collate_fn" in self.get_params_for(prefix):
+            iterator.collate_fn = RowCollate(iterator.collate_fn)
+        return iterator
 
     def infer(self, x, **fit_params):
         return super().infer(module_arguments(x), **fit_params)

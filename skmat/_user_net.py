@@ -287,9 +287,20 @@ def probe_net(net, inputs, n_classes, param_name, probe=None):
             else:
                 output = probe.forward(rows)
         except Exception as exc:  # the module's own error, re-raised with context
+            collates = [
+                "collate_fn" in probe.get_params_for(f"iterator_{kind}")
+                for kind in ("train", "valid")
+            ]
+            hint = (
+                "; the net has iterator_train__collate_fn but no "
+                "iterator_valid__collate_fn, and skmat predicts with its valid loader "
+                "(as skorch's predict does): set iterator_valid__collate_fn too."
+                if collates == [True, False]
+                else ""
+            )
             raise ValueError(
                 f"The module of {param_name} fails on {inputs.describe()}: "
-                f"{type(exc).__name__}: {exc}"
+                f"{type(exc).__name__}: {exc}{hint}"
             ) from exc
     if returned is not None:
         raise ValueError(

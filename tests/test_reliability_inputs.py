@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 
@@ -286,3 +287,75 @@ def test_n_jobs_with_a_module_class_of_main_says_so(tmp_path):
         r".*__main__.*n_jobs=None",
         result.stdout,
     ), result.stdout + result.stderr
+
+
+class VariableLength(torch.utils.data.Dataset):
+    """Token sequences of 2 to 6 ids whose class shows in the ids: their batches
+    need a padding collate_fn."""
+
+    def __init__(self, n=60):
+        rng = np.random.RandomState(0)
+        self.y = rng.randint(0, 2, size=n)
+        self.sequences = [
+            torch.as_tensor(rng.randint(1, 20, size=rng.randint(2, 7)) + 20 * label)
+            for label in self.y
+        ]
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.sequences[i], int(self.y[i])
+
+
+def pad(batch):
+    sequences, labels = zip(*batch)
+    padded = torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True)
+    return padded, torch.as_tensor(labels)
+
+
+class Bag(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bag = torch.nn.EmbeddingBag(40, 2, padding_idx=0)
+
+    def forward(self, X):
+        return self.bag(X)
+
+
+def _padding_net(**params):
+    return small_net(
+        Bag,
+        max_epochs=5,
+        lr=0.1,
+        batch_size=16,
+        iterator_train=torch.utils.data.DataLoader,
+        iterator_valid=torch.utils.data.DataLoader,
+        iterator_train__collate_fn=pad,
+        **params,
+    )
+
+
+# the uniform held_out_proba below are degenerate on purpose
+@pytest.mark.filterwarnings("ignore::skmat.exceptions.DegenerateHeldOutWarning")
+@pytest.mark.parametrize("held_out", ["kfold", "xrm"])
+def test_a_dataset_with_a_padding_collate_fn_fits(held_out):
+    data = VariableLength()
+    net = _padding_net(iterator_valid__collate_fn=pad)
+    clf = MATClassifier(net, held_out=held_out, cv=None, random_state=0)
+    clf.fit(data, data.y, sample_weight=np.ones(len(data)))
+    assert clf.predict_proba(data).shape == (len(data), 2)
+    assert clf.score(data, data.y) > 0.8
+    # the final net without a shift is the plain skorch fit of the same seed
+    plain_mat = MATClassifier(net, shift_strength=0.0, random_state=0)
+    plain_mat.fit(data, data.y, held_out_proba=np.full((len(data), 2), 0.5))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        plain = clone(net).fit(data, data.y)
+    assert_allclose(plain_mat.predict_proba(data), plain.predict_proba(data), atol=1e-6)
+
+
+def test_a_padding_collate_fn_for_training_only_says_what_to_add():
+    data = VariableLength()
+    with pytest.raises(ValueError, match="set iterator_valid__collate_fn too"):
+        MATClassifier(_padding_net(), random_state=0).fit(data, data.y)
