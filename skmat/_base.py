@@ -416,7 +416,7 @@ class HeldOutNetClassifier(
         )
         has_epochs = "held_out_epochs" in self.get_params(deep=False)
         class_weight = None
-        if given is None and kind == "kfold":  # XRM's twin loss replaces them
+        if given is None and kind != "xrm":  # XRM's twin loss replaces them
             class_weight = criterion_class_weight(self._held_out_template())
         warn_if_degenerate(
             proba,
