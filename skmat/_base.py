@@ -21,7 +21,6 @@ the estimator as it was before.
 """
 
 from abc import ABCMeta, abstractmethod
-from inspect import signature
 from numbers import Integral, Real
 
 import torch
@@ -54,7 +53,7 @@ from ._net import TrainingDiverged, divergence, divergence_advice
 from ._predict import FittedNetMixin, inferred_group_ids
 from ._proba import check_proba, warn_if_degenerate
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
-from ._random import draw_seed, forked_torch_rng
+from ._random import draw_seed, forked_torch_rng, seeded_splitter
 from ._selection import choose_for_data
 from ._stacked import fit_stacked
 from ._user_net import (
@@ -447,9 +446,11 @@ class HeldOutNetClassifier(
             epochs=self._held_out_epochs(),
             make_net=make_net,
         )
-        default = signature(type(self)).parameters["cv"].default
-        warn_if_cv_unused(self.cv, default, kind)
-        draws = kind == "xrm" or (kind == "kfold" and isinstance(cv, Integral))
+        warn_if_cv_unused(type(self), self.cv, kind)
+        draws = kind == "xrm" or (
+            kind == "kfold"
+            and (isinstance(cv, Integral) or seeded_splitter(cv, 0) is not cv)
+        )
         spec = resolve_held_out(
             model,
             inputs,

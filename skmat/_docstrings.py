@@ -29,7 +29,9 @@ _DOCS = {
     "cv": """\
     cv : int, cross-validation generator or iterable, default=5
         Folds of the held-out phase; anything :func:`~sklearn.model_selection.check_cv`
-        accepts. An int gives stratified, shuffled folds seeded from ``random_state``.
+        accepts. An int gives stratified, shuffled folds seeded from ``random_state``,
+        which also seeds a copy of a splitter that shuffles without a
+        ``random_state`` of its own.
         The test folds must partition the training set, and no fold may train on an
         example it holds out. The baselines keep the folds of their benchmarks (5,
         ``held_out="kfold"``); MATClassifier's default, XRM's twins, was measured for

@@ -23,6 +23,7 @@ kind           engine        models
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from inspect import signature
 from numbers import Integral
 
 import numpy as np
@@ -217,9 +218,10 @@ class HeldOutSpec:
         return HeldOutStrategy(self.kind, self.engine, self.n_models, self.reason)
 
 
-def warn_if_cv_unused(cv, default, kind):
-    """Warn when ``cv`` is set (not the estimator's ``default``) though the held-out
-    phase of ``kind`` makes no folds (XRM's twins train on random halves)."""
+def warn_if_cv_unused(estimator_class, cv, kind):
+    """Warn when ``cv`` is set (not the default of ``estimator_class``) though the
+    held-out phase of ``kind`` makes no folds (XRM's twins train on random halves)."""
+    default = signature(estimator_class).parameters["cv"].default
     if kind != "xrm" or cv is None or cv is default:
         return
     if isinstance(cv, Integral) and isinstance(default, Integral) and cv == default:

@@ -29,7 +29,7 @@ from ._data import (
 )
 from ._loader import InMemoryDataLoader
 from ._net import LogitShiftNeuralNetClassifier, shifted_net_class
-from ._random import forked_torch_rng
+from ._random import forked_torch_rng, seeded_splitter
 
 #: The numpy dtype a floating table takes for a module whose parameters have the
 #: torch dtype (float32 for every other module).
@@ -152,12 +152,11 @@ def seeded_train_split(train_split, seed):
         seeded = copy.copy(train_split)
         seeded.random_state = seed
         return seeded
-    if getattr(cv, "random_state", 0) is None and getattr(cv, "shuffle", True):
-        seeded, seeded_cv = copy.copy(train_split), copy.copy(cv)
-        seeded_cv.random_state = seed
-        seeded.cv = seeded_cv
-        return seeded
-    return train_split
+    if seeded_splitter(cv, seed) is cv:
+        return train_split
+    seeded = copy.copy(train_split)
+    seeded.cv = seeded_splitter(cv, seed)
+    return seeded
 
 
 def seeded_estimator(estimator, seed):

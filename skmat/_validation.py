@@ -40,6 +40,7 @@ from ._data import (
     is_integer_table,
     non_numeric_columns,
 )
+from ._random import seeded_splitter
 from ._user_net import is_net
 
 
@@ -316,7 +317,7 @@ def make_splits(
             raise ValueError(_too_many_folds(cv, smallest, alternative))
         cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     else:
-        cv = check_cv(cv, y, classifier=True)
+        cv = seeded_splitter(check_cv(cv, y, classifier=True), seed)
     if X is None:
         X = np.empty((n_samples, 0))
     splits = [

@@ -4,10 +4,10 @@ the random draws of the net's ``train_split`` and of a scikit-learn
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import ShuffleSplit
+from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold
 from skorch.dataset import ValidSplit
 
 from skmat import JTTClassifier, MATClassifier
@@ -78,3 +78,30 @@ def test_a_scikit_learn_held_out_estimator_follows_random_state():
 
     first, second = _fit_twice(make, "held_out_proba_")
     assert_allclose(first, second)
+
+
+@pytest.mark.parametrize(
+    "cv",
+    [StratifiedKFold(3, shuffle=True), KFold(3, shuffle=True)],
+    ids=["stratified", "kfold"],
+)
+def test_a_shuffling_cv_splitter_follows_random_state(cv):
+    def make():
+        return MATClassifier(small_net(max_epochs=3), cv=cv, random_state=0)
+
+    first, second = _fit_twice(make, "held_out_estimators_samples_")
+    for a, b in zip(first, second):
+        assert_array_equal(a, b)
+    assert cv.random_state is None  # the user's splitter is left as it was
+    other = MATClassifier(small_net(max_epochs=3), cv=cv, random_state=1).fit(X, Y)
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(first, other.held_out_estimators_samples_)
+    )
+
+
+def test_a_deterministic_cv_splitter_is_kept():
+    from skmat._random import seeded_splitter
+
+    for cv in [KFold(3), StratifiedKFold(3, shuffle=True, random_state=2), [1, 2]]:
+        assert seeded_splitter(cv, 7) is cv

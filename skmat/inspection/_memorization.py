@@ -247,7 +247,7 @@ def memorization_score(
     n_jobs : int, default=None
         Number of fits run in parallel (joblib), with ``procedure="estimator"``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the folds of an int ``cv`` and every fit: each ``random_state``
+        Seeds the folds (an int or unseeded ``cv``) and every fit: each ``random_state``
         parameter of the estimator (nested ones included) is set to one int seed
         (``random_state`` itself when an int), and torch is seeded with it around
         every fit and prediction (inside ``torch.random.fork_rng``, so the global
