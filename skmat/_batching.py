@@ -136,10 +136,6 @@ def _module_obstacle(net):
             f"the criterion {type(criterion).__name__} is not CrossEntropyLoss or "
             "NLLLoss"
         )
-    if criterion.reduction not in ("mean", "sum"):
-        return (
-            f"the criterion has reduction={criterion.reduction!r}, not 'mean' or 'sum'"
-        )
     if any(True for _ in criterion.parameters()):
         return "the criterion has parameters"
     return None

@@ -175,7 +175,18 @@ def check_component_params(params, param_name):
     """Raise a ValueError naming the parameter when a skorch net's
     ``criterion__name`` or ``optimizer__name`` (or ``module__name`` of a module
     class) is not an argument of that class, which would otherwise fail inside
-    the net's initialization."""
+    the net's initialization; and when the criterion's reduction is not one that
+    gives a batch loss."""
+    criterion = params.get("criterion")
+    reduction = params.get(
+        "criterion__reduction", getattr(criterion, "reduction", "mean")
+    )
+    if reduction not in ("mean", "sum"):
+        raise ValueError(
+            f"{param_name} has a criterion with reduction={reduction!r}; the nets "
+            "train on one loss per batch, so it must be 'mean' (the default) or "
+            "'sum'."
+        )
     for component in ("module", "criterion", "optimizer"):
         target = params.get(component)
         if component == "criterion" and isinstance(target, torch.nn.Module):

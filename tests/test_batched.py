@@ -260,7 +260,6 @@ class WithBuffer(Linear):
         (small_net(callbacks=[EpochScoring("accuracy", on_train=True)]), "callbacks"),
         (small_net(train_split=ValidSplit(5)), "train_split"),
         (small_net(iterator_train__num_workers=1), "num_workers"),
-        (small_net(criterion__reduction="none"), "reduction"),
         (small_net(net_class=CustomNet), "on_epoch_end"),
         (small_net(DataDependent), "vmap"),
         (small_net(RandomForward), "vmap"),

@@ -93,6 +93,18 @@ CASES = [
         "ok",
     ),
     (
+        "criterion-reduction-none",
+        lambda: mat(criterion__reduction="none"),
+        {},
+        (ValueError, r"reduction='none'.*must be 'mean' \(the default\) or 'sum'"),
+    ),
+    (
+        "criterion-instance-reduction-none",
+        lambda: mat(criterion=torch.nn.CrossEntropyLoss(reduction="none")),
+        {},
+        (ValueError, r"reduction='none'"),
+    ),
+    (
         "iterable-dataset",
         mat,
         dict(X=Stream()),

@@ -84,6 +84,16 @@ def test_weights_of_ones_train_the_unweighted_model(estimator, criterion, held_o
     assert_allclose(final_ones, final_none, atol=ATOL, rtol=0)
 
 
+@pytest.mark.parametrize("criterion", CRITERIA)
+def test_weights_of_ones_in_jtts_in_sample_model(criterion):
+    def make(**params):
+        return JTTClassifier(_net(criterion), **params)
+
+    (held_none, final_none), (held_ones, final_ones) = _proba_pair(make, "in_sample")
+    assert_allclose(held_ones, held_none, atol=ATOL, rtol=0)
+    assert_allclose(final_ones, final_none, atol=ATOL, rtol=0)
+
+
 @pytest.mark.parametrize("held_out", ["kfold", "xrm"])
 @pytest.mark.parametrize("fold_training", ["batched", "sequential"])
 @pytest.mark.parametrize("criterion", ["class-weights-sum", "ignore-index"])
