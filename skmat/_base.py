@@ -44,6 +44,7 @@ from ._data import (
 from ._early_stopping import add_early_stopping, early_stopping_result
 from ._held_out import (
     HeldOutStrategy,
+    draws_at_random,
     fit_held_out,
     resolve_held_out,
     warn_if_cv_unused,
@@ -53,7 +54,7 @@ from ._net import TrainingDiverged, divergence, divergence_advice
 from ._predict import FittedNetMixin, inferred_group_ids
 from ._proba import check_proba, warn_if_degenerate
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
-from ._random import draw_seed, forked_torch_rng, seeded_splitter
+from ._random import draw_seed, forked_torch_rng
 from ._selection import choose_for_data
 from ._stacked import fit_stacked
 from ._user_net import (
@@ -414,18 +415,9 @@ class HeldOutNetClassifier(
             )
         )
         has_epochs = "held_out_epochs" in self.get_params(deep=False)
-        class_weight = None
-        if given is None and kind != "xrm":  # XRM's twin loss replaces them
-            class_weight = criterion_class_weight(self._held_out_template())
-        warn_if_degenerate(
-            proba,
-            y_encoded,
-            classes,
-            source=source,
-            kind=kind,
-            has_epochs=has_epochs,
-            class_weight=class_weight,
-        )
+        what = dict(source=source, kind=kind, has_epochs=has_epochs)
+        what["class_weight"] = criterion_class_weight(self._held_out_template())
+        warn_if_degenerate(proba, y_encoded, classes, **what)
 
     def _held_out_spec(self, final_net, probe, inputs, y, routed, rng, make_net):
         """The estimator's held-out parameters resolved into a
@@ -447,10 +439,6 @@ class HeldOutNetClassifier(
             make_net=make_net,
         )
         warn_if_cv_unused(type(self), self.cv, kind)
-        draws = kind == "xrm" or (
-            kind == "kfold"
-            and (isinstance(cv, Integral) or seeded_splitter(cv, 0) is not cv)
-        )
         spec = resolve_held_out(
             model,
             inputs,
@@ -459,7 +447,7 @@ class HeldOutNetClassifier(
             cv=cv,
             fold_training=self.fold_training,
             n_jobs=self.n_jobs,
-            seed=draw_seed(rng) if draws else None,
+            seed=draw_seed(rng) if draws_at_random(kind, cv) else None,
             split_params=routed.splitter.split,
             fit_params={} if is_net(template) else routed.held_out_estimator.fit,
             probe=probe,

@@ -36,7 +36,7 @@ from ._data import TABLE
 from ._kfold import fit_folds_batched, fit_folds_one_by_one
 from ._net import TrainingDiverged, divergence, net_logits
 from ._proba import check_finite, in_class_columns
-from ._random import forked_torch_rng
+from ._random import forked_torch_rng, seeded_splitter
 from ._validation import make_splits
 from ._xrm import fit_xrm_twins
 
@@ -216,6 +216,16 @@ class HeldOutSpec:
     @property
     def strategy(self):
         return HeldOutStrategy(self.kind, self.engine, self.n_models, self.reason)
+
+
+def draws_at_random(kind, cv):
+    """Whether a held-out phase of ``kind`` with (resolved) ``cv`` needs a seed: XRM
+    (halves, twins, flips), an int ``cv`` (shuffled folds) or a splitter that
+    shuffles without a ``random_state`` (seeded with it)."""
+    if kind == "xrm":
+        return True
+    unseeded = seeded_splitter(cv, 0) is not cv
+    return kind == "kfold" and (isinstance(cv, Integral) or unseeded)
 
 
 def warn_if_cv_unused(estimator_class, cv, kind):

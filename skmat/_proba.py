@@ -111,7 +111,8 @@ def warn_if_degenerate(
     wrong examples (:func:`degenerate_classes`), naming their ``source`` and what to
     try: for a held-out phase of ``kind``, the other kind, fewer epochs
     (``has_epochs``: the estimator has ``held_out_epochs``) or another net, and a
-    criterion without the ``class_weight`` the held-out nets trained with."""
+    criterion without the ``class_weight`` the held-out nets trained with (not XRM's
+    twins, whose class-balanced loss replaces them)."""
     problem = degenerate_classes(proba.argmax(axis=1), y, classes)
     if problem is None:
         return
@@ -128,7 +129,7 @@ def warn_if_degenerate(
             "class that is always wrong means they underfit: more epochs or a "
             f"larger lr. Or try held_out={'kfold' if kind == 'xrm' else 'xrm'!r}."
         )
-        if class_weight is not None:
+        if class_weight is not None and kind != "xrm":  # the twins' loss replaces them
             advice += (
                 f" The held-out nets' criterion has class weights {class_weight}, "
                 "which push their predictions toward the heavier classes: give "

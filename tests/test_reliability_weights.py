@@ -177,3 +177,15 @@ def test_degenerate_advice_names_the_class_weights(noisy_data):
             has_epochs=True,
         )
     assert "class weights" not in str(caught[0].message)
+    # XRM's twins train without them (their class-balanced loss replaces them)
+    with pytest.warns(DegenerateHeldOutWarning) as caught:
+        warn_if_degenerate(
+            proba,
+            np.array([0, 0, 1, 1]),
+            [0, 1],
+            source="held_out='xrm'",
+            kind="xrm",
+            has_epochs=True,
+            class_weight=[1.0, 50.0],
+        )
+    assert "class weights" not in str(caught[0].message)
