@@ -48,6 +48,7 @@ from ._held_out import (
     HeldOutStrategy,
     fit_held_out,
     resolve_held_out,
+    warn_if_cv_unused,
 )
 from ._interrupt import raise_if_interrupted, watch_interrupts
 from ._net import TrainingDiverged, divergence, divergence_advice
@@ -57,7 +58,13 @@ from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
 from ._search import best_index, describe_setting, evaluate_candidates, results_table
 from ._stacked import fit_stacked
-from ._user_net import held_out_model, is_net, make_shifted_net, probe_estimator
+from ._user_net import (
+    criterion_class_weight,
+    held_out_model,
+    is_net,
+    make_shifted_net,
+    probe_estimator,
+)
 from ._validation import check_fit_data, fit_router, input_spec, route_fit_params
 from .metrics import CrossFitGroupScorer
 
@@ -525,9 +532,9 @@ class HeldOutNetClassifier(
             )
         )
         has_epochs = "held_out_epochs" in self.get_params(deep=False)
-        warn_if_degenerate(
-            proba, y_encoded, classes, source=source, kind=kind, has_epochs=has_epochs
-        )
+        what = dict(source=source, kind=kind, has_epochs=has_epochs)
+        what["class_weight"] = criterion_class_weight(self._held_out_template())
+        warn_if_degenerate(proba, y_encoded, classes, **what)
 
     def _held_out_spec(self, final_net, probe, inputs, y, routed, make_net, key, seed):
         """The held-out phase ``key = (kind, epochs)`` (:meth:`_phase_key`) resolved
@@ -548,6 +555,7 @@ class HeldOutNetClassifier(
             epochs=epochs,
             make_net=make_net,
         )
+        warn_if_cv_unused(type(self), self.cv, kind)
         spec = resolve_held_out(
             model,
             inputs,

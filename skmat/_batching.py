@@ -136,10 +136,6 @@ def _module_obstacle(net):
             f"the criterion {type(criterion).__name__} is not CrossEntropyLoss or "
             "NLLLoss"
         )
-    if criterion.weight is not None:
-        return "the criterion has class weights"
-    if criterion.reduction != "mean":
-        return f"the criterion has reduction={criterion.reduction!r}, not 'mean'"
     if any(True for _ in criterion.parameters()):
         return "the criterion has parameters"
     return None

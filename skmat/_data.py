@@ -231,6 +231,28 @@ class RowDataset(torch.utils.data.Dataset):
         return features, 0 if one else np.zeros(len(where), dtype=np.int64)
 
 
+class RowCollate:
+    """The ``collate_fn`` of a net's loader (a Dataset's own, e.g. one that pads
+    variable-length sequences) for the items of a :class:`RowDataset`: it collates
+    the ``(input, label)`` pairs as it would the Dataset's ``(x, y)`` items, and
+    the extras are collated beside them. Items of any other dataset go to it as
+    they are."""
+
+    def __init__(self, collate_fn):
+        self.collate_fn = collate_fn
+
+    def __call__(self, items):
+        first = items[0][0] if items and isinstance(items[0], (tuple, list)) else None
+        if not (isinstance(first, Mapping) and INPUT_KEY in first):
+            return self.collate_fn(items)
+        pairs = [(features[INPUT_KEY], label) for features, label in items]
+        x, label = self.collate_fn(pairs)
+        features = dict(x) if isinstance(x, Mapping) else {INPUT_KEY: x}
+        for key in first.keys() - {INPUT_KEY}:
+            features[key] = default_collate([each[key] for each, _ in items])
+        return features, label
+
+
 def module_arguments(features):
     """What ``module.forward`` gets from a batch's features: the input alone (the
     extras removed), or the dict of keyword arguments of a dict input."""
@@ -261,7 +283,14 @@ def _as_array(value, name):
                 "a tensor with data (on the CPU or an accelerator)."
             )
         return value
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as exc:  # ragged nesting
+        raise ValueError(
+            f"{name} must be an array with one row per example; got nested "
+            "sequences of different lengths that numpy cannot make into one "
+            f"({exc}). Pad them to one length (e.g. the tokenizer's padding)."
+        ) from exc
     if array.dtype == object:
         raise TypeError(
             f"{name} must hold numbers; got an array of dtype object (ragged "
@@ -272,7 +301,20 @@ def _as_array(value, name):
 
 def input_kind(X):
     """The kind of ``X`` (one of the module constants), or raise a TypeError."""
+    if isinstance(X, torch.utils.data.IterableDataset):
+        raise TypeError(
+            f"X is an IterableDataset ({type(X).__name__}), which can only be read "
+            "in order; skmat trains each net on its own rows, read by index. Pass a "
+            "map-style torch Dataset (with __getitem__ and __len__), arrays, tensors "
+            "or a dict of them."
+        )
     if isinstance(X, (SliceDataset, torch.utils.data.Dataset)):
+        if not hasattr(X, "__len__"):
+            raise TypeError(
+                f"X is a torch Dataset ({type(X).__name__}) without __len__; skmat "
+                "needs the number of examples: define __len__ (or pass arrays, "
+                "tensors or a dict of them)."
+            )
         return DATASET
     if issparse(X):  # before Mapping: a dok_array is a dict
         return TABLE  # scikit-learn's validation says that sparse input is refused

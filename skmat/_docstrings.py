@@ -10,22 +10,34 @@ _DOCS = {
         The net, configured as the user wants it (module, optimizer, lr, epochs,
         callbacks, device, ...); it is never fitted in place. The criterion must be
         ``CrossEntropyLoss`` (the module returns logits) or ``NLLLoss`` (the module
-        returns probabilities). A bare module is wrapped in a ``NeuralNetClassifier``
+        returns probabilities), with any class weights, reduction (``"mean"`` or
+        ``"sum"``) and ``ignore_index``: per-example weights (``sample_weight``,
+        and the weights a method gives its final net) combine with them as torch's
+        weighted mean does, ``sum_i w_i loss_i / sum_i w_i class_weight[y_i]``, so
+        ``sample_weight`` of ones trains the net that no ``sample_weight`` trains.
+        A bare module is wrapped in a ``NeuralNetClassifier``
         with CrossEntropyLoss and the training defaults of scikit-learn's
         MLPClassifier: Adam (lr=1e-3), 200 epochs, shuffled batches of 200, no
         internal validation split. A module class whose constructor takes
         ``n_features_in`` and/or ``n_classes`` gets them from the data unless they are
         set (``module__n_classes=...``; ``n_features_in`` only for 2-D tables). A
         module *instance* is deep-copied before every fit, so each held-out model
-        and the final model start from its weights.""",
+        and the final model start from its weights. Every fit builds its nets
+        afresh: the net's ``warm_start`` has no effect across fits of this
+        estimator (to train the final net further, call ``estimator_.partial_fit``
+        with encoded labels).""",
     "cv": """\
     cv : int, cross-validation generator or iterable, default=5
         Folds of the held-out phase; anything :func:`~sklearn.model_selection.check_cv`
-        accepts. An int gives stratified, shuffled folds seeded from ``random_state``.
+        accepts. An int gives stratified, shuffled folds seeded from ``random_state``,
+        which also seeds a copy of a splitter that shuffles without a
+        ``random_state`` of its own.
         The test folds must partition the training set, and no fold may train on an
         example it holds out. The baselines keep the folds of their benchmarks (5,
         ``held_out="kfold"``); MATClassifier's default, XRM's twins, was measured for
-        MAT only (user guide, "Why XRM's twins are the default").""",
+        MAT only (user guide, "Why XRM's twins are the default"). Unused with
+        ``held_out="xrm"`` (the twins train on random halves): a ``cv`` other than
+        the default then gives a UserWarning.""",
     "held_out_estimator": """\
     held_out_estimator : estimator, torch.nn.Module subclass or instance, default=None
         Used for the held-out phase only; ``None`` means ``estimator``. Any
@@ -35,7 +47,8 @@ _DOCS = {
     held_out : {"auto", "xrm", "kfold"}, default="auto"
         How the held-out predictions are made. ``"xrm"``: XRM's two twin nets
         (Pezeshki et al., ICML 2024; the paper's choice, Section 3), each trained on
-        a random half with a class-balanced loss and label flipping (after every
+        a random half with a class-balanced loss (which replaces the criterion's
+        class weights: the twins train as without them) and label flipping (after every
         step, an example's working label becomes the other twin's prediction with
         probability ``(p_max - 1/K) K / (K - 1)``); each example's held-out
         prediction is the twin that did not train on it. ``"kfold"``: ``cv`` folds,
@@ -52,7 +65,8 @@ _DOCS = {
         them one by one (up to float rounding) at a fraction of the cost for small
         modules; the net must allow it (no BatchNorm, Dropout or other buffers or
         randomness in the module, an element-wise optimizer such as SGD or Adam, no
-        callbacks or ``train_split``, a plain loader and criterion), otherwise fit
+        callbacks or ``train_split``, a plain loader, ``CrossEntropyLoss`` or
+        ``NLLLoss``), otherwise fit
         raises an error that says why. ``"sequential"``: one by one with skorch,
         ``n_jobs`` at a time (XRM's twins: two skorch nets stepping in turn, with
         every callback). ``"auto"``: batched when the net allows it and it pays
@@ -83,6 +97,10 @@ _DOCS = {
     "runtime": """\
     n_jobs : int, default=None
         Number of folds trained in parallel (joblib) when they train one by one.
+        The worker processes pickle the nets, so the module class (and any
+        callback or criterion class of your own) must be importable: one defined
+        in ``__main__`` (a script, a notebook) fails with a PicklingError that
+        says so; define it in a module, or leave ``n_jobs=None``.
     verbose : int, default=0
         0: silent. 1: a progress bar per phase on stderr (the held-out phase, the
         final net: epochs done, time left, training loss; tqdm's widget in a
@@ -93,8 +111,15 @@ _DOCS = {
         the held-out nets and the nets that choose the shift strength).
     random_state : int, RandomState instance or None, default=None
         Seeds the folds and the torch RNG of every net (inside
-        ``torch.random.fork_rng``: the global torch RNG is left as it was). An int is
-        used as the nets' torch seed as it is.""",
+        ``torch.random.fork_rng``: the global torch RNG is left as it was; it draws
+        the shuffles, initial weights and dropout masks), the validation split of
+        a net's ``train_split`` (a skorch ``ValidSplit`` with a float ``cv`` or a
+        shuffling splitter and no ``random_state`` of its own gets one) and the
+        ``random_state`` parameters left at None of a scikit-learn
+        ``held_out_estimator``. An int is used as the nets' torch seed as it is.
+        Randomness that skmat cannot see, such as a ``train_split`` function of
+        your own or numpy's global RNG in a Dataset's transforms, is yours to
+        seed.""",
     "common_attributes": """\
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
@@ -102,7 +127,11 @@ _DOCS = {
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` has string column names.
     estimator_ : skorch NeuralNetClassifier
-        The final net.
+        The final net. It works on class indices: its ``predict`` returns codes
+        ``0 .. n_classes - 1`` (positions in ``classes_``; this estimator's
+        ``predict`` returns the labels), its ``predict_proba`` columns are in the
+        order of ``classes_``, and its ``fit`` and ``partial_fit`` take encoded
+        labels (``np.searchsorted(classes_, y)``).
     fit_times_ : dict
         Seconds spent in each phase of the last fit: ``"validation"`` (checking the
         data and the net), ``"held_out"`` (0 without a held-out phase),

@@ -20,8 +20,11 @@ kind           engine        models
 =============  ============  ==================================================
 """
 
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from inspect import signature
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -33,7 +36,7 @@ from ._data import TABLE
 from ._kfold import fit_folds_batched, fit_folds_one_by_one
 from ._net import TrainingDiverged, divergence, net_logits
 from ._proba import check_finite, in_class_columns
-from ._random import forked_torch_rng
+from ._random import forked_torch_rng, seeded_splitter
 from ._validation import make_splits
 from ._xrm import fit_xrm_twins
 
@@ -213,6 +216,33 @@ class HeldOutSpec:
     @property
     def strategy(self):
         return HeldOutStrategy(self.kind, self.engine, self.n_models, self.reason)
+
+
+def draws_at_random(kind, cv):
+    """Whether a held-out phase of ``kind`` with (resolved) ``cv`` needs a seed: XRM
+    (halves, twins, flips), an int ``cv`` (shuffled folds) or a splitter that
+    shuffles without a ``random_state`` (seeded with it)."""
+    if kind == "xrm":
+        return True
+    unseeded = seeded_splitter(cv, 0) is not cv
+    return kind == "kfold" and (isinstance(cv, Integral) or unseeded)
+
+
+def warn_if_cv_unused(estimator_class, cv, kind):
+    """Warn when ``cv`` is set (not the default of ``estimator_class``) though the
+    held-out phase of ``kind`` makes no folds (XRM's twins train on random halves)."""
+    default = signature(estimator_class).parameters["cv"].default
+    if kind != "xrm" or cv is None or cv is default:
+        return
+    if isinstance(cv, Integral) and isinstance(default, Integral) and cv == default:
+        return
+    warnings.warn(
+        f"cv={cv!r} is ignored: held_out='xrm' makes the held-out predictions with "
+        "XRM's two twins, each trained on a random half, not with folds. Leave cv "
+        "at its default, or set held_out='kfold' to use these folds.",
+        UserWarning,
+        stacklevel=6,
+    )
 
 
 def resolve_held_out(

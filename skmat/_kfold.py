@@ -1,6 +1,7 @@
 """k-fold held-out models: the fold models trained one by one or as one stacked
 model (the folds come from :func:`skmat._validation.make_splits`)."""
 
+import pickle
 import time
 
 from joblib import effective_n_jobs
@@ -51,13 +52,21 @@ def fit_folds_one_by_one(
     if is_net and in_process and phase is not None:
         models = [with_progress(model, phase) for model in models]
     fitted = []
-    for model, seconds in Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_timed_fit_one)(model, inputs, y, train, is_net=is_net, **fit)
-        for model, (train, _) in zip(models, splits)
-    ):
-        if phase is not None and not (is_net and in_process):
-            phase.epoch_done(n=getattr(model, "max_epochs", 1) if is_net else 1)
-        fitted.append((without_progress(model) if is_net else model, seconds))
+    try:
+        for model, seconds in Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_timed_fit_one)(model, inputs, y, train, is_net=is_net, **fit)
+            for model, (train, _) in zip(models, splits)
+        ):
+            if phase is not None and not (is_net and in_process):
+                phase.epoch_done(n=getattr(model, "max_epochs", 1) if is_net else 1)
+            fitted.append((without_progress(model) if is_net else model, seconds))
+    except pickle.PicklingError as exc:
+        raise pickle.PicklingError(
+            f"n_jobs={n_jobs} trains the held-out models in worker processes, which "
+            f"pickle them and their module: {exc}. A class defined in __main__ (a "
+            "script, a notebook) does not pickle there: define it in a module that "
+            "the workers can import, or use n_jobs=None."
+        ) from exc
     return [model for model, _ in fitted], [seconds for _, seconds in fitted]
 
 

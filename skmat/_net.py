@@ -10,11 +10,18 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.utils import to_tensor
 
-from ._data import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset, module_arguments
+from ._data import (
+    GROUP_KEY,
+    SHIFT_KEY,
+    WEIGHT_KEY,
+    RowCollate,
+    RowDataset,
+    module_arguments,
+)
 from ._random import forked_torch_rng
 
 
-def class_balanced_mean(per_example, y, n_classes, weight=None):
+def class_balanced_mean(per_example, y, n_classes, weight=None, class_weight=None):
     """The mean over the classes present of each class's (weighted) mean loss: XRM's
     twin loss (Pezeshki et al., ICML 2024, Section 3), where every class counts the
     same however few its examples, so label flips cannot feed on themselves. The
@@ -22,13 +29,19 @@ def class_balanced_mean(per_example, y, n_classes, weight=None):
 
     ``per_example``, integer labels ``y`` and ``weight`` have shape (..., batch); a
     negative label (an ignored one) or a weight of 0 counts in no class; a batch
-    where nothing counts gives 0.
+    where nothing counts gives 0. ``per_example`` holds the criterion's losses: with
+    ``class_weight`` (the criterion's, of shape (n_classes,)) each is already
+    multiplied by its class's weight, and each class's mean divides it out again, as
+    torch's weighted mean does: the balance over classes replaces the class weights
+    (a class of weight 0 counts nowhere).
     """
     member = torch.nn.functional.one_hot(y.clamp_min(0), n_classes)
     member = member.to(per_example.dtype) * (y >= 0).unsqueeze(-1)
     if weight is not None:
         member = member * weight.to(per_example.dtype).unsqueeze(-1)
     total = member.sum(-2)
+    if class_weight is not None:
+        total = total * class_weight.to(per_example.dtype)
     class_loss = (per_example.unsqueeze(-1) * member).sum(-2)
     present = total > 0
     means = class_loss / total.clamp_min(torch.finfo(total.dtype).tiny)
@@ -67,29 +80,55 @@ def batch_loss(
     y,
     *,
     weight=None,
+    class_weight=None,
+    reduction="mean",
     class_balanced=False,
     n_classes=None,
     ignore_index=-100,
 ):
     """The training loss of a batch from its examples' losses, as every engine
     (the final net, the held-out nets one by one and stacked, XRM's twins)
-    reduces them: ``sum_i w_i loss_i / sum_i w_i`` over the examples that count
-    (``w_i = 1`` without weights; a label equal to a non-negative ``ignore_index``
-    counts nowhere; all-zero weights give 0, not NaN), or the class-balanced mean
-    (:func:`class_balanced_mean`). Leading dimensions (..., batch) are models
-    trained together: one loss each.
+    reduces them, and as torch reduces them without sample weights.
+
+    ``per_example`` holds the criterion's unreduced losses (``reduction="none"``:
+    each already multiplied by its class's weight ``class_weight[y_i]``, as
+    ``CrossEntropyLoss(weight=...)`` computes them). With sample weights ``w_i``
+    (1 without), the loss is torch's weighted mean ``sum_i w_i loss_i / sum_i w_i
+    class_weight[y_i]`` for ``reduction="mean"``, and ``sum_i w_i loss_i`` for
+    ``"sum"``; so ``weight`` of ones gives exactly the criterion's own loss. A label
+    equal to a non-negative ``ignore_index`` counts nowhere; a batch where nothing
+    counts gives 0, not NaN. With ``class_balanced`` the loss is instead the
+    class-balanced mean (:func:`class_balanced_mean`, whatever the reduction).
+    Leading dimensions (..., batch) are models trained together: one loss each.
     """
     if ignore_index >= 0:
         y = torch.where(y == ignore_index, -1, y)
+    if class_weight is not None:
+        class_weight = class_weight.to(per_example.device, per_example.dtype)
     if weight is not None:
         weight = weight.to(per_example.dtype)
     if class_balanced:
-        return class_balanced_mean(per_example, y, n_classes, weight)
+        return class_balanced_mean(per_example, y, n_classes, weight, class_weight)
     counted = (y >= 0).to(per_example.dtype)
     if weight is not None:
         counted = counted * weight
+    weighted_sum = (per_example * counted).sum(-1)
+    if reduction == "sum":
+        return weighted_sum
+    if class_weight is not None:
+        counted = counted * class_weight[y.clamp_min(0)]
     total = counted.sum(-1).clamp_min(torch.finfo(per_example.dtype).tiny)
-    return (per_example * counted).sum(-1) / total
+    return weighted_sum / total
+
+
+def criterion_reduction(criterion):
+    """The keyword arguments of :func:`batch_loss` that follow from a torch
+    ``criterion`` (its class weights, reduction and ``ignore_index``)."""
+    return dict(
+        class_weight=getattr(criterion, "weight", None),
+        reduction=getattr(criterion, "reduction", "mean"),
+        ignore_index=getattr(criterion, "ignore_index", -100),
+    )
 
 
 class LogitShiftMixin:
@@ -104,8 +143,9 @@ class LogitShiftMixin:
     * While training, the loss of example ``i`` is ``CE(f(x_i) + logit_shift_i,
       y_i)``; for an ``NLLLoss`` module (probability outputs) the shift is added to
       ``log(p)``. Validation and prediction use ``f(x)`` alone.
-    * The batch loss is ``sum_i w_i loss_i / sum_i w_i`` (``w_i = 1`` without
-      weights).
+    * The batch loss combines the weights with the criterion's class weights,
+      reduction and ``ignore_index`` as torch's weighted mean does
+      (:func:`batch_loss`): weights of ones train the net that no weights train.
     * With ``group_step_size`` set and ``"groups"`` given, training minimises Group
       DRO's online objective instead (Sagawa et al., ICLR 2020): per batch, the
       weighted mean loss ``L_g`` of each group, the group weights updated as
@@ -114,7 +154,7 @@ class LogitShiftMixin:
       uniform at every fit and is kept as ``group_weights_``.
     * With ``class_balanced=True`` (XRM's twins), the training loss is instead the
       mean over the classes present in the batch of each class's weighted mean loss
-      (:func:`class_balanced_mean`).
+      (:func:`class_balanced_mean`), which replaces the criterion's class weights.
     * ``fit`` seeds torch with ``random_state`` inside ``torch.random.fork_rng``, so
       the caller's global RNG is left as it was.
     """
@@ -140,6 +180,15 @@ class LogitShiftMixin:
         with forked_torch_rng(self.device, seed=self.random_state):
             return super().fit(X, y, **fit_params)
 
+    def get_iterator(self, dataset, training=False):
+        # a collate_fn of the user's (padding sequences) collates the input and
+        # labels of skmat's rows; the extras are collated beside them
+        iterator = super().get_iterator(dataset, training=training)
+        prefix = "iterator_train" if training else "iterator_valid"
+        if "collate_fn" in self.get_params_for(prefix):
+            iterator.collate_fn = RowCollate(iterator.collate_fn)
+        return iterator
+
     def infer(self, x, **fit_params):
         return super().infer(module_arguments(x), **fit_params)
 
@@ -163,30 +212,28 @@ class LogitShiftMixin:
             self.criterion_.reduction = previous
         if weight is not None:
             weight = to_tensor(weight, device=per_example.device)
+        y_true = to_tensor(y_true, device=per_example.device).long()
+        reduce = dict(criterion_reduction(self.criterion_), n_classes=y_pred.shape[1])
         if robust and not balanced:
-            if weight is None:
-                weight = torch.ones_like(per_example)
-            weight = weight.to(per_example.dtype)
-            return self._group_dro_loss(per_example, weight, groups)
+            return self._group_dro_loss(per_example, y_true, weight, groups, reduce)
         return batch_loss(
-            per_example,
-            to_tensor(y_true, device=per_example.device).long(),
-            weight=weight,
-            class_balanced=balanced,
-            n_classes=y_pred.shape[1],
-            ignore_index=getattr(self.criterion_, "ignore_index", -100),
+            per_example, y_true, weight=weight, class_balanced=balanced, **reduce
         )
 
-    def _group_dro_loss(self, per_example, weight, groups):
-        """Group DRO's robust loss of one batch; updates ``group_weights_``."""
+    def _group_dro_loss(self, per_example, y_true, weight, groups, reduce):
+        """Group DRO's robust loss of one batch (each group's loss reduced by
+        :func:`batch_loss` with ``reduce``); updates ``group_weights_``."""
         groups = to_tensor(groups, device=per_example.device).long()
-        tiny = torch.finfo(per_example.dtype).tiny
-        weight_sum = torch.zeros(self.n_groups, dtype=per_example.dtype)
-        weight_sum = weight_sum.to(per_example.device).index_add(0, groups, weight)
-        loss_sum = torch.zeros_like(weight_sum).index_add(
-            0, groups, per_example * weight
+        member = torch.nn.functional.one_hot(groups, self.n_groups).T
+        member = member.to(per_example.dtype)
+        if weight is not None:
+            member = member * weight.to(per_example.dtype)
+        group_loss = batch_loss(
+            per_example.expand(self.n_groups, -1),
+            y_true.expand(self.n_groups, -1),
+            weight=member,
+            **reduce,
         )
-        group_loss = loss_sum / weight_sum.clamp_min(tiny)
         q = getattr(self, "group_weights_", None)
         if q is None:
             q = torch.full((self.n_groups,), 1.0 / self.n_groups, dtype=torch.float64)

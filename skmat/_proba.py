@@ -103,12 +103,16 @@ def degenerate_classes(predicted, y, classes):
     return "; ".join(problems) + f" (share of predictions per class: {spread})"
 
 
-def warn_if_degenerate(proba, y, classes, *, source, kind, has_epochs, stacklevel=6):
+def warn_if_degenerate(
+    proba, y, classes, *, source, kind, has_epochs, class_weight=None, stacklevel=6
+):
     """Warn (:class:`~skmat.exceptions.DegenerateHeldOutWarning`) when held-out
     probabilities ``proba`` leave a class of ``y`` (encoded) without both right and
     wrong examples (:func:`degenerate_classes`), naming their ``source`` and what to
-    try: for a held-out phase of ``kind``, the other kind, and fewer epochs
-    (``has_epochs``: the estimator has ``held_out_epochs``) or another net."""
+    try: for a held-out phase of ``kind``, the other kind, fewer epochs
+    (``has_epochs``: the estimator has ``held_out_epochs``) or another net, and a
+    criterion without the ``class_weight`` the held-out nets trained with (not XRM's
+    twins, whose class-balanced loss replaces them)."""
     problem = degenerate_classes(proba.argmax(axis=1), y, classes)
     if problem is None:
         return
@@ -125,6 +129,14 @@ def warn_if_degenerate(proba, y, classes, *, source, kind, has_epochs, stackleve
             "class that is always wrong means they underfit: more epochs or a "
             f"larger lr. Or try held_out={'kfold' if kind == 'xrm' else 'xrm'!r}."
         )
+        if class_weight is not None and kind != "xrm":  # the twins' loss replaces them
+            advice += (
+                f" The held-out nets' criterion has class weights {class_weight}, "
+                "which push their predictions toward the heavier classes: give "
+                "held_out_estimator a net without criterion__weight, or use "
+                "held_out='xrm', whose class-balanced twin loss replaces the class "
+                "weights."
+            )
     warnings.warn(
         DegenerateHeldOutWarning(
             f"The held-out predictions ({source}) are degenerate: {problem}. "

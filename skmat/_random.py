@@ -1,6 +1,7 @@
 """Randomness: seeds drawn from ``random_state`` and torch's RNG forked around work
 that must leave the caller's global RNG as it was."""
 
+import copy
 from contextlib import contextmanager
 
 import numpy as np
@@ -13,6 +14,18 @@ MAX_SEED = np.iinfo(np.int32).max
 def draw_seed(rng):
     """An int seed drawn from a ``numpy.random.RandomState``."""
     return int(rng.randint(MAX_SEED))
+
+
+def seeded_splitter(cv, seed):
+    """The scikit-learn splitter ``cv``, or a copy of it seeded with ``seed`` when it
+    draws from numpy's global RNG: it has a ``random_state`` of None and shuffles
+    (``shuffle=True``, or no such switch: ``ShuffleSplit`` always draws)."""
+    unseeded = getattr(cv, "random_state", 0) is None and getattr(cv, "shuffle", True)
+    if seed is None or not hasattr(cv, "split") or not unseeded:
+        return cv
+    seeded = copy.copy(cv)
+    seeded.random_state = seed
+    return seeded
 
 
 def rng_devices(device):

@@ -25,7 +25,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from ._data import DATASET, MAPPING, module_arguments
-from ._net import batch_loss, example_losses, shifted_output
+from ._net import batch_loss, criterion_reduction, example_losses, shifted_output
 from ._random import TorchRNGStream
 
 #: Input arrays up to this many bytes in all are copied to the nets' device once;
@@ -308,7 +308,7 @@ def _train(nets, schedules, gather, before_step, on_epoch_end):
             weight=weight,
             class_balanced=balanced,
             n_classes=out.shape[-1],
-            ignore_index=criterion.ignore_index,
+            **criterion_reduction(criterion),
         )
         stack.optimizer.zero_grad()
         loss.sum().backward()

@@ -10,18 +10,26 @@ whether the module takes the input and returns one value per class, and (for
 
 import copy
 import inspect
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import clone
 from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset as SkorchDataset
+from skorch.dataset import ValidSplit
 
-from ._data import TABLE, NetInput, RowDataset, is_integer_table
+from ._data import (
+    TABLE,
+    WEIGHT_KEY,
+    NetInput,
+    RowDataset,
+    check_net_input,
+    is_integer_table,
+)
 from ._loader import InMemoryDataLoader
 from ._net import LogitShiftNeuralNetClassifier, shifted_net_class
-from ._random import forked_torch_rng
+from ._random import forked_torch_rng, seeded_splitter
 
 #: The numpy dtype a floating table takes for a module whose parameters have the
 #: torch dtype (float32 for every other module).
@@ -50,6 +58,18 @@ def supported_criterion(criterion):
     """Whether a skorch ``criterion`` parameter is one MAT knows how to shift."""
     criterion_class = criterion if isinstance(criterion, type) else type(criterion)
     return issubclass(criterion_class, (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss))
+
+
+def criterion_class_weight(estimator):
+    """The class weights of the criterion of ``estimator`` (a skorch net's
+    ``criterion__weight``, or those of a criterion instance), as a list, or None."""
+    if not isinstance(estimator, NeuralNetClassifier):
+        return None
+    params = estimator.get_params(deep=False)
+    weight = params.get("criterion__weight")
+    if weight is None and isinstance(params["criterion"], torch.nn.Module):
+        weight = getattr(params["criterion"], "weight", None)
+    return None if weight is None else np.asarray(weight, dtype=float).tolist()
 
 
 def make_shifted_net(
@@ -94,10 +114,12 @@ def make_shifted_net(
             "tensors, a dict of them, or a torch Dataset (skorch.helper.SliceDataset)."
         )
     check_device(params.get("device"), param_name)
+    check_component_params(params, param_name)
     params.update(
         classes=np.arange(n_classes),
         verbose=int(verbose),
         random_state=random_state,
+        train_split=seeded_train_split(params.get("train_split"), random_state),
     )
     module = params["module"]
     if isinstance(module, type):
@@ -114,6 +136,100 @@ def make_shifted_net(
                     )
                 params[f"module__{name}"] = value
     return net_class(**params)
+
+
+def seeded_train_split(train_split, seed):
+    """``train_split`` whose random draw ``seed`` (an int, from the estimator's
+    ``random_state``) seeds: a skorch ``ValidSplit`` with a float ``cv`` (a random
+    share) and no ``random_state``, or with a shuffling splitter as ``cv`` that has
+    none, is copied with the seed; anything else is returned as it is."""
+    if not isinstance(train_split, ValidSplit) or seed is None:
+        return train_split
+    cv = train_split.cv
+    if isinstance(cv, Real) and not float(cv).is_integer():
+        if train_split.random_state is not None:
+            return train_split
+        seeded = copy.copy(train_split)
+        seeded.random_state = seed
+        return seeded
+    if seeded_splitter(cv, seed) is cv:
+        return train_split
+    seeded = copy.copy(train_split)
+    seeded.cv = seeded_splitter(cv, seed)
+    return seeded
+
+
+def seeded_estimator(estimator, seed):
+    """``estimator`` (a scikit-learn estimator, changed in place) with every
+    ``random_state`` parameter left at None set to ``seed``, as scikit-learn's
+    ensembles seed their members."""
+    unseeded = {
+        name: seed
+        for name, value in estimator.get_params(deep=True).items()
+        if (name == "random_state" or name.endswith("__random_state")) and value is None
+    }
+    return estimator.set_params(**unseeded)
+
+
+def check_component_params(params, param_name):
+    """Raise a ValueError naming the parameter when a skorch net's
+    ``criterion__name`` or ``optimizer__name`` (or ``module__name`` of a module
+    class) is not an argument of that class, which would otherwise fail inside
+    the net's initialization; and when the criterion's reduction is not one that
+    gives a batch loss."""
+    criterion = params.get("criterion")
+    reduction = params.get(
+        "criterion__reduction", getattr(criterion, "reduction", "mean")
+    )
+    if reduction not in ("mean", "sum"):
+        raise ValueError(
+            f"{param_name} has a criterion with reduction={reduction!r}; the nets "
+            "train on one loss per batch, so it must be 'mean' (the default) or "
+            "'sum'."
+        )
+    for component in ("module", "criterion", "optimizer"):
+        target = params.get(component)
+        if component == "criterion" and isinstance(target, torch.nn.Module):
+            target = type(target)
+        if not inspect.isclass(target):
+            continue
+        try:
+            signature = inspect.signature(target)
+        except (TypeError, ValueError):
+            continue
+        arguments = signature.parameters.values()
+        if any(argument.kind == argument.VAR_KEYWORD for argument in arguments):
+            continue
+        accepted = {argument.name for argument in arguments} - {"self", "params"}
+        prefix = f"{component}__"
+        for key, value in params.items():
+            name = key[len(prefix) :]
+            if not key.startswith(prefix) or "__" in name or name in accepted:
+                continue
+            if component == "optimizer" and name == "param_groups":
+                continue
+            raise ValueError(
+                f"{param_name} has {key}={value!r}, but its {component} "
+                f"{target.__name__} takes no argument "
+                f"{name!r}; it takes {sorted(accepted)}."
+            )
+
+
+def as_weighted_net(net, n_classes):
+    """A plain skorch ``net`` as skmat trains its nets: a ``sample_weight`` in its
+    dataset weighs its loss (skorch would pass it to the module's ``forward``), and
+    it trains on class indices with one output column per class (torch takes no
+    string labels)."""
+    params = clone(net).get_params(deep=False)
+    params["classes"] = np.arange(n_classes)
+    return shifted_net_class(type(net))(**params)
+
+
+def weighted_net_data(X, y, sample_weight=None):
+    """What a net of :func:`as_weighted_net` fits on: the rows of ``X`` with their
+    labels ``y`` and ``sample_weight``."""
+    extras = {} if sample_weight is None else {WEIGHT_KEY: np.asarray(sample_weight)}
+    return RowDataset(check_net_input(X), y, extras)
 
 
 def is_net(estimator):
@@ -181,9 +297,20 @@ def probe_net(net, inputs, n_classes, param_name, probe=None):
             else:
                 output = probe.forward(rows)
         except Exception as exc:  # the module's own error, re-raised with context
+            collates = [
+                "collate_fn" in probe.get_params_for(f"iterator_{kind}")
+                for kind in ("train", "valid")
+            ]
+            hint = (
+                "; the net has iterator_train__collate_fn but no "
+                "iterator_valid__collate_fn, and skmat predicts with its valid loader "
+                "(as skorch's predict does): set iterator_valid__collate_fn too."
+                if collates == [True, False]
+                else ""
+            )
             raise ValueError(
                 f"The module of {param_name} fails on {inputs.describe()}: "
-                f"{type(exc).__name__}: {exc}"
+                f"{type(exc).__name__}: {exc}{hint}"
             ) from exc
     if returned is not None:
         raise ValueError(
@@ -279,7 +406,8 @@ def held_out_model(held_out_estimator, final_net, probe, inputs, *, epochs, make
         max_epochs = held_out_epochs(epochs, final_net.max_epochs)
         return clone(final_net).set_params(max_epochs=max_epochs), probe
     if not is_net(held_out_estimator):
-        return clone(held_out_estimator), None
+        seed = make_net["random_state"]
+        return seeded_estimator(clone(held_out_estimator), seed), None
     param = "held_out_estimator"
     net = make_shifted_net(held_out_estimator, param_name=param, **make_net)
     return net, probe_net(net, inputs, make_net["n_classes"], param)

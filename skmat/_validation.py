@@ -40,6 +40,7 @@ from ._data import (
     is_integer_table,
     non_numeric_columns,
 )
+from ._random import seeded_splitter
 from ._user_net import is_net
 
 
@@ -69,7 +70,7 @@ def check_input(estimator, X, y=None, *, reset):
         spec = estimator._input_spec_
         if (kind == MAPPING) != (spec.kind == MAPPING):
             expected = (
-                f"a dict with the keys {spec.keys}"
+                f"a dict with the keys {spec['keys']}"
                 if spec.kind == MAPPING
                 else "arrays, tensors or a Dataset"
             )
@@ -122,6 +123,43 @@ def check_input(estimator, X, y=None, *, reset):
     return inputs if y is None else (inputs, y)
 
 
+def _is_missing(value):
+    """Whether a label is missing: None, NaN, or pandas' NA / NaT."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, (float, np.floating)) and np.isnan(value)
+
+
+def check_labels(y):
+    """Refuse, naming y, the labels that scikit-learn refuses obscurely: missing
+    ones (None, NaN, pandas' NA) and an object array that mixes numbers and
+    strings (a list of both becomes strings, as in scikit-learn)."""
+    try:
+        array = np.asarray(y)
+    except (TypeError, ValueError):
+        return  # scikit-learn's validation says what is wrong
+    values = array.ravel()
+    if array.dtype.kind == "f":
+        missing = np.flatnonzero(np.isnan(values))
+    elif array.dtype == object:
+        missing = np.flatnonzero([_is_missing(value) for value in values])
+    else:
+        return
+    if len(missing):
+        raise ValueError(
+            f"y holds {len(missing)} missing labels (None, NaN or pandas' NA), at "
+            f"rows {missing[:5].tolist()}{' ...' if len(missing) > 5 else ''}; every "
+            "example needs a class: drop those rows or fill their labels in."
+        )
+    strings = [isinstance(value, (str, bytes)) for value in values]
+    if array.dtype == object and any(strings) and not all(strings):
+        raise ValueError(
+            "y mixes strings with labels of other types (numbers); the classes "
+            "must be of one type, all numbers or all strings: convert them, e.g. "
+            "np.asarray(y).astype(str)."
+        )
+
+
 def check_fit_data(estimator, X, y, sample_weight, groups):
     """The data of ``estimator``'s fit, checked: ``(fitted, inputs, y_encoded,
     classes, sample_weight, groups)``, ``fitted`` holding the attributes that
@@ -132,6 +170,7 @@ def check_fit_data(estimator, X, y, sample_weight, groups):
             f"{type(estimator).__name__} requires y to be passed, but the target y is "
             "None."
         )
+    check_labels(y)
     inputs, y = check_input(estimator, X, y, reset=True)
     for name in ("n_features_in_", "feature_names_in_"):
         value = vars(estimator).pop(name, None)  # set by validate_data
@@ -278,7 +317,7 @@ def make_splits(
             raise ValueError(_too_many_folds(cv, smallest, alternative))
         cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     else:
-        cv = check_cv(cv, y, classifier=True)
+        cv = seeded_splitter(check_cv(cv, y, classifier=True), seed)
     if X is None:
         X = np.empty((n_samples, 0))
     splits = [

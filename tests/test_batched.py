@@ -147,10 +147,23 @@ def test_matches_one_by_one_fits(data, dtype, module, optimizer, batch_size, wei
         dict(module=SoftmaxLinear, criterion=torch.nn.NLLLoss),
         dict(iterator_train=DataLoader),
         dict(criterion__label_smoothing=0.1),
+        dict(criterion__weight=torch.tensor([1.0, 5.0, 0.5])),
+        dict(criterion__reduction="sum", lr=0.002),
+        dict(
+            criterion__weight=torch.tensor([2.0, 1.0, 3.0]), criterion__ignore_index=1
+        ),
+        dict(
+            module=SoftmaxLinear,
+            criterion=torch.nn.NLLLoss,
+            criterion__weight=torch.tensor([1.0, 5.0, 0.5]),
+            criterion__reduction="sum",
+            lr=0.002,
+        ),
         dict(optimizer__param_groups=[("linear.bias", {"lr": 0.001})]),
     ],
     ids=lambda params: "-".join(
-        getattr(value, "__name__", str(value)) for value in params.values()
+        getattr(value, "__name__", str(value) if not torch.is_tensor(value) else "w")
+        for value in params.values()
     )[:40],
 )
 def test_matches_one_by_one_fits_settings(data, params):
@@ -247,8 +260,6 @@ class WithBuffer(Linear):
         (small_net(callbacks=[EpochScoring("accuracy", on_train=True)]), "callbacks"),
         (small_net(train_split=ValidSplit(5)), "train_split"),
         (small_net(iterator_train__num_workers=1), "num_workers"),
-        (small_net(criterion__weight=torch.ones(3)), "class weights"),
-        (small_net(criterion__reduction="sum"), "reduction"),
         (small_net(net_class=CustomNet), "on_epoch_end"),
         (small_net(DataDependent), "vmap"),
         (small_net(RandomForward), "vmap"),

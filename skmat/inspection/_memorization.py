@@ -10,13 +10,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length, column_or_1d
+from skorch import NeuralNetClassifier
 
 from .._compat import HasMethods, StrOptions, validate_params
 from .._data import TABLE, input_kind, n_rows, take_fit_params, take_rows
 from .._held_out import model_proba
 from .._mat import MATClassifier
+from .._net import LogitShiftMixin
 from .._proba import check_finite, check_proba, in_class_columns
 from .._random import draw_seed, forked_torch_rng
+from .._user_net import as_weighted_net, weighted_net_data
 from .._validation import check_input, make_splits
 
 _PROCEDURES = ("estimator", "erm")
@@ -54,6 +57,10 @@ def _fit_predict_proba(estimator, X, y, train, test, fit_params, seed):
     X_train, y_train = take_rows(X, train), y[train]
     fit_params = take_fit_params(fit_params, train, len(y))
     X_test = take_rows(X, test)
+    net = isinstance(estimator, LogitShiftMixin)  # from as_weighted_net
+    if net:
+        weight = fit_params.pop("sample_weight", None)
+        X_train = weighted_net_data(X_train, y_train, weight)
     if seed is None:
         estimator.fit(X_train, y_train, **fit_params)
         proba = estimator.predict_proba(X_test)
@@ -61,10 +68,12 @@ def _fit_predict_proba(estimator, X, y, train, test, fit_params, seed):
         with forked_torch_rng(seed=seed):
             estimator.fit(X_train, y_train, **fit_params)
             proba = estimator.predict_proba(X_test)
-    return np.asarray(proba, dtype=np.float64), getattr(estimator, "classes_", None)
+    # a net's columns are the classes, in order: it trained on their indices
+    model_classes = None if net else getattr(estimator, "classes_", None)
+    return np.asarray(proba, dtype=np.float64), model_classes
 
 
-def _check_erm_estimator(estimator, fitted, X, classes, n_samples):
+def _check_erm_estimator(estimator, fitted, X, classes, y_index):
     """Raise unless a MATClassifier's held-out phase is plain training of its net."""
     if not isinstance(estimator, MATClassifier):
         raise ValueError(
@@ -85,6 +94,7 @@ def _check_erm_estimator(estimator, fitted, X, classes, n_samples):
         )
     if not fitted:
         return
+    n_samples = len(y_index)
     if estimator.held_out_proba_.shape[0] != n_samples:
         raise ValueError(
             f"The MATClassifier was fitted on {estimator.held_out_proba_.shape[0]} "
@@ -104,6 +114,14 @@ def _check_erm_estimator(estimator, fitted, X, classes, n_samples):
         raise ValueError(
             f"The MATClassifier was fitted on classes {estimator.classes_.tolist()}, "
             f"y has {classes.tolist()}: pass the data it was fitted on."
+        )
+    differ = np.flatnonzero(estimator.inferred_groups_ // 2 != y_index)
+    if len(differ):
+        raise ValueError(
+            f"y differs from the labels the MATClassifier was fitted on in "
+            f"{len(differ)} of {n_samples} rows (first rows: {differ[:5].tolist()}): "
+            "procedure='erm' reuses its held_out_proba_, so pass the data it was "
+            "fitted on (or an unfitted MATClassifier)."
         )
 
 
@@ -167,7 +185,8 @@ def memorization_score(
     estimator : estimator with ``fit`` and ``predict_proba``
         A classifier, used as a template: it is cloned for every fit, never fitted
         in place. A :class:`skmat.MATClassifier`, a skorch net (ready to fit: a
-        plain skorch net does not fill in the module's input and output sizes), a
+        plain skorch net does not fill in the module's input and output sizes;
+        it trains on class indices, ``sample_weight`` weighing its loss), a
         scikit-learn classifier or pipeline.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The training examples.
@@ -228,7 +247,7 @@ def memorization_score(
     n_jobs : int, default=None
         Number of fits run in parallel (joblib), with ``procedure="estimator"``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the folds of an int ``cv`` and every fit: each ``random_state``
+        Seeds the folds (an int or unseeded ``cv``) and every fit: each ``random_state``
         parameter of the estimator (nested ones included) is set to one int seed
         (``random_state`` itself when an int), and torch is seeded with it around
         every fit and prediction (inside ``torch.random.fork_rng``, so the global
@@ -274,8 +293,8 @@ def memorization_score(
     as Feldman and Zhang's subsampled estimator does, and costs one fit less. With
     ``procedure="erm"`` and ``in_sample="full"``, the in-sample and fold nets share
     their seed only when the MATClassifier's ``random_state`` is an int. A fitted
-    MATClassifier's held-out phase is reused as it is: the fitting data, weights and
-    groups are not checked beyond their shape.
+    MATClassifier's held-out phase is reused as it is: y must be its fitting labels;
+    X, weights and groups are not checked beyond their shape.
 
     References
     ----------
@@ -394,6 +413,9 @@ def _estimator_halves(
     seed = _seed_from(random_state)
     template = _seeded(clone(estimator), seed)
     n_samples, n_classes = len(y), len(classes)
+    if isinstance(template, NeuralNetClassifier):
+        template = as_weighted_net(template, n_classes)
+        y = np.searchsorted(classes, y)
     everything = np.arange(n_samples)
     splits = []
     if held_out_proba is None:
@@ -455,7 +477,8 @@ def _erm_halves(
     """In-sample and held-out probabilities of plain training of a MATClassifier's
     net; the held-out half is its held-out phase."""
     fitted = hasattr(estimator, "held_out_proba_")
-    _check_erm_estimator(estimator, fitted, X, classes, len(y))
+    y_index = np.searchsorted(classes, y)
+    _check_erm_estimator(estimator, fitted, X, classes, y_index)
     erm = clone(estimator).set_params(
         shift_strength=0, early_stopping=False, held_out="kfold"
     )
