@@ -46,6 +46,7 @@ from ._data import (
 from ._early_stopping import add_early_stopping, early_stopping_result
 from ._held_out import (
     HeldOutStrategy,
+    draws_at_random,
     fit_held_out,
     resolve_held_out,
     warn_if_cv_unused,
@@ -175,11 +176,9 @@ class HeldOutNetClassifier(
         return self._held_out_kind(params), self._held_out_epochs(params)
 
     def _phase_draws(self, kind):
-        """Whether a held-out phase of ``kind`` draws a seed (XRM's halves and
-        flips, an int ``cv``'s shuffled folds)."""
-        return kind == "xrm" or (
-            kind == "kfold" and isinstance(self._folds(), Integral)
-        )
+        """Whether a held-out phase of ``kind`` draws a seed
+        (:func:`skmat._held_out.draws_at_random`)."""
+        return draws_at_random(kind, self._folds())
 
     def _folds(self):
         """``cv``, where None means 5 folds."""

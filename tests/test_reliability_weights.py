@@ -164,7 +164,9 @@ def test_degenerate_advice_names_the_class_weights(noisy_data):
         DegenerateHeldOutWarning,
         match=r"class weights \[1.0, 50.0\].*without criterion__weight.*'xrm'",
     ):
-        MATClassifier(net, held_out="kfold", cv=3, random_state=0).fit(X, y)
+        MATClassifier(
+            net, held_out="kfold", cv=3, shift_strength=1.0, random_state=0
+        ).fit(X, y)
     # without class weights, the advice does not mention them
     proba = np.tile([0.0, 1.0], (4, 1))
     with pytest.warns(DegenerateHeldOutWarning) as caught:
