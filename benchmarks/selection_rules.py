@@ -36,7 +36,9 @@ def standard_error(row):
 
 def weighted(worst_weight):
     def score(run):
-        return (run.mean_group_accuracy + worst_weight * run.worst_group_accuracy).values
+        return (
+            run.mean_group_accuracy + worst_weight * run.worst_group_accuracy
+        ).values
 
     return score
 
@@ -77,7 +79,9 @@ def evaluate(data, score, margin):
             )
         )
     picks = pd.DataFrame(picks)
-    tasks = picks.groupby("task").agg(gain=("gain", "mean"), headroom=("headroom", "mean"))
+    tasks = picks.groupby("task").agg(
+        gain=("gain", "mean"), headroom=("headroom", "mean")
+    )
     control = tasks.index.str.startswith("control")
     dev, ctrl = tasks[~control], tasks[control]
     ratio = dev.gain / dev.headroom.where(dev.headroom >= 0.03)
