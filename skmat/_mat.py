@@ -50,30 +50,55 @@ class MATClassifier(HeldOutNetClassifier):
         Temperature ``tau`` applied to the held-out predictions, ``> 0``.
     shift_strength : float, array-like of floats or "auto", default="auto"
         ``lambda >= 0``: 1 is the paper's method, 0 is plain ERM with the same net.
-        Several values (or ``"auto"``, the default, which means ``(0.0, 1.0)``:
-        plain training where the shift does not pay) are chosen among
-        for the data, without group labels, in the spirit of the paper's model
-        selection on inferred groups (Section 4): a copy of the final net trains
-        with each value on the training set less a validation share
-        (``selection_fraction``); the validation examples are grouped by label and
-        by whether plain copies of the net, cross-fitted on the two halves of the
-        validation share, misclassify them; the value whose net has the best mean
-        accuracy over those groups wins (ties: the better worst group, then the
-        value listed first). The final net then trains with it on the whole
-        training set (the candidates train for the net's ``max_epochs``, without
-        ``early_stopping``, which applies to that last fit). With 0 among the
-        values, plain training is chosen where the shift does not pay on the
-        held-out share. Each value costs a final fit on ``1 - selection_fraction``
-        of the data, the grouping two plain fits on half the share; these nets
-        train together as one stacked model where ``fold_training`` would stack
-        the k-fold nets (user guide, "Choosing the shift strength").
+        A float trains with it, no search. ``"auto"`` (the default) searches for
+        the data, without group labels, among training settings, simplest first:
+        plain training (``{"shift_strength": 0.0}``), the paper's shift with
+        XRM's twins (``{"held_out": "xrm", "shift_strength": 1.0}``), the shift
+        with 5 folds trained for a quarter of the net's epochs (``{"held_out":
+        "kfold", "held_out_epochs": 0.25, "shift_strength": 1.0}``) and
+        reweighting of the groups XRM's twins infer, without shift (``{"held_out":
+        "xrm", "shift_strength": 0.0, "reweight_inferred_groups": True}``). With
+        ``held_out`` or ``cv`` set, or a scikit-learn ``held_out_estimator``,
+        only that strategy's plain training, shift and reweighting are searched
+        (k folds at a quarter of the epochs unless ``held_out_epochs`` or
+        ``held_out_estimator`` is set). A list of values searches those
+        strengths, with the estimator's own held-out setting.
+
+        The search, in the spirit of the paper's model selection on inferred
+        groups (Section 4): every held-out phase the candidates need runs once
+        on the whole training set and is shared; a copy of the final net trains
+        with each candidate on the training set less a validation share
+        (``selection_fraction``); the validation examples are grouped by label
+        and by whether plain copies of the net, cross-fitted on the two halves of
+        the share, misclassify them; each candidate scores ``(mean + 0.1 *
+        worst) / 1.1`` of its accuracies within those groups
+        (:class:`~skmat.metrics.CrossFitGroupScorer`), and the best wins (ties:
+        the one listed first). The final net then trains on the whole training
+        set exactly as if the chosen setting had been given (the candidates
+        train for the net's ``max_epochs``, without ``early_stopping``, which
+        applies to that last fit). The search costs its held-out phases, a final
+        fit per candidate on ``1 - selection_fraction`` of the data and two plain
+        fits on half the share; these nets train together as one stacked model
+        where ``fold_training`` would stack the k-fold nets (user guide,
+        "Choosing the setting").
     selection_fraction : float, default=0.5
-        The share of the training set that scores the candidate values of
-        ``shift_strength`` when there are several; in ``(0, 1)``.
+        The share of the training set, in ``(0, 1)``, held out to score the
+        candidates of a search (``shift_strength="auto"`` or a list), stratified
+        by label. The search needs at least 1 training and 2 validation examples
+        (the validation share is split in two to group it), and a validation
+        example of positive ``sample_weight``; otherwise fit raises a
+        ``ValueError``.
     calibrate : bool, default=True
         Map the tempered held-out predictions through the calibration matrix
         ``p(y | y_ho)`` (the paper's Algorithm 1). Without it the method fails: in
         the paper's Figure-1 setup the majority's test accuracy falls below 0.1.
+    reweight_inferred_groups : bool, default=False
+        Weight the final net's examples so that each group inferred from the
+        held-out predictions (label x held-out mistake, ``inferred_groups_``) has
+        the same total weight (times ``sample_weight``): XRM's recipe of training
+        on its inferred groups (Pezeshki et al., ICML 2024), with reweighting in
+        place of Group DRO. With ``shift_strength=0`` it is that baseline alone;
+        it is one of the candidates of ``shift_strength="auto"``.
     {cv}
     {held_out_estimator}
     {held_out}
@@ -97,15 +122,28 @@ class MATClassifier(HeldOutNetClassifier):
         Trained with the shift.
     {held_out_attributes}
     shift_strength_ : float
-        The shift strength the final net trained with (the chosen one when
-        ``shift_strength`` gives several).
+        The shift strength the final net trained with (the chosen setting's when
+        the estimator searched).
     selection_results_ : dict of ndarray
-        Only when ``shift_strength`` gives several values: ``"shift_strength"``
-        (the candidates), ``"worst_group_accuracy"`` and ``"mean_group_accuracy"``
-        (each candidate's validation scores on the inferred groups).
+        Only after a search (``shift_strength="auto"`` or a list): one entry per
+        candidate setting, as :class:`~sklearn.model_selection.GridSearchCV`'s
+        ``cv_results_``: ``"params"`` (the settings, dicts), ``"param_<name>"``
+        (a masked array per parameter, masked where a setting leaves it out),
+        ``"selection_score"`` (the criterion, ``(mean + 0.1 * worst) / 1.1``),
+        ``"mean_group_accuracy"`` and ``"worst_group_accuracy"`` (on the
+        validation examples' cross-fitted groups), ``"rank_selection_score"``
+        and ``"chosen"`` (bool). ``pandas.DataFrame(selection_results_)`` shows
+        it as a table.
+    chosen_params_ : dict
+        Only after a search: the setting the final net trained with, a copy of
+        one of ``selection_results_["params"]``.
     selection_indices_ : ndarray of int
-        Only when ``shift_strength`` gives several values: the training examples
-        that scored them.
+        Only after a search: the training examples that scored the candidates
+        (the validation share; the candidates trained on the others).
+    selection_scorer_ : CrossFitGroupScorer
+        Only after a search: the scorer the candidates were ranked by, with the
+        seed of its halves and copies; ``selection_scorer_(estimator, X, y)``
+        scores any fitted estimator on ``X, y`` the same way.
     calibration_matrix_ : ndarray of shape (n_classes, n_classes)
         ``C[j, c] = p(y = c | held-out prediction = j)`` from the tempered held-out
         probabilities; rows sum to 1.
