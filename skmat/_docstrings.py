@@ -73,9 +73,9 @@ _DOCS = {
         (folds: always on a GPU, on the CPU for modules with at most 50,000
         parameters; twins: whenever the net allows it), else one by one, saying
         why at ``verbose >= 1``. A scikit-learn ``held_out_estimator`` always
-        trains one by one. Where several values of a parameter are chosen among
-        for the data (``MATClassifier(shift_strength="auto")``), the nets of the
-        choice train the same way, with the folds' rule.""",
+        trains one by one. Where several settings are searched for the data
+        (``MATClassifier(shift_strength="auto")``), the nets of the search train
+        the same way, with the folds' rule.""",
     "early_stopping": """\
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training set from the final fit,
@@ -108,7 +108,7 @@ _DOCS = {
         terminal or the fit runs in a joblib worker), and a line per phase and per
         held-out model with its time on stdout. >= 2: also the nets' epoch tables
         (skorch's, and one line per epoch of each net trained in a stacked model:
-        the held-out nets and the nets that choose the shift strength).
+        the held-out nets and the nets of the search for a setting).
     random_state : int, RandomState instance or None, default=None
         Seeds the folds and the torch RNG of every net (inside
         ``torch.random.fork_rng``: the global torch RNG is left as it was; it draws

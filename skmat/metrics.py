@@ -58,7 +58,7 @@ _MISSING_GROUPS = (
     "enable it with `sklearn.set_config(enable_metadata_routing=True)` (or `with "
     "sklearn.config_context(enable_metadata_routing=True):`) and pass `groups=groups` "
     "to `fit` (GridSearchCV.fit(X, y, groups=groups)) or `params={'groups': groups}` "
-    "(cross_validate). Without group labels, use `inferred_worst_group_scorer`."
+    "(cross_validate). Without group labels, use `crossfit_group_scorer`."
 )
 
 _REPORT_KEYS = ("average", "worst", "worst_group")
