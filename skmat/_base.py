@@ -23,9 +23,8 @@ the estimator as it was before.
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
-import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import Bunch, check_random_state
 
 from ._batching import choose_engine
@@ -35,7 +34,6 @@ from ._compat import (
     StrOptions,
     fit_context,
 )
-from ._crossfit import plain_copy, predict_codes
 from ._data import (
     GROUP_KEY,
     SHIFT_KEY,
@@ -47,18 +45,17 @@ from ._early_stopping import add_early_stopping, early_stopping_result
 from ._held_out import (
     HeldOutStrategy,
     draws_at_random,
-    fit_held_out,
     resolve_held_out,
+    run_held_out_phase,
     warn_if_cv_unused,
 )
 from ._interrupt import raise_if_interrupted, watch_interrupts
 from ._net import TrainingDiverged, divergence, divergence_advice
 from ._predict import FittedNetMixin, inferred_group_ids
-from ._proba import check_proba, warn_if_degenerate
+from ._proba import check_proba, held_out_source, warn_if_degenerate
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
-from ._search import best_index, describe_setting, evaluate_candidates, results_table
-from ._stacked import fit_stacked
+from ._search import run_search
 from ._user_net import (
     criterion_class_weight,
     held_out_model,
@@ -67,7 +64,6 @@ from ._user_net import (
     probe_estimator,
 )
 from ._validation import check_fit_data, fit_router, input_spec, route_fit_params
-from .metrics import CrossFitGroupScorer
 
 _NET_LIKE = [HasMethods(["fit", "predict_proba"]), torch.nn.Module, type]
 
@@ -175,11 +171,6 @@ class HeldOutNetClassifier(
         """What tells the held-out phases of two settings apart: (kind, epochs)."""
         return self._held_out_kind(params), self._held_out_epochs(params)
 
-    def _phase_draws(self, kind):
-        """Whether a held-out phase of ``kind`` draws a seed
-        (:func:`skmat._held_out.draws_at_random`)."""
-        return draws_at_random(kind, self._folds())
-
     def _folds(self):
         """``cv``, where None means 5 folds."""
         return 5 if self.cv is None else self.cv
@@ -281,14 +272,21 @@ class HeldOutNetClassifier(
             phases = {key: (HeldOutStrategy("given"), given, []) for key in keys}
             fitted.update(held_out_estimators_=[], held_out_estimators_samples_=[])
         elif self._needs_held_out(groups):
-            draws = [self._phase_draws(kind) for kind, _ in keys]
+            draws = [draws_at_random(kind, self._folds()) for kind, _ in keys]
             seed = draw_seed(rng) if any(draws) else None
             for key in dict.fromkeys(keys):  # each distinct phase once, in order
                 spec = self._held_out_spec(
                     final_net, probe, inputs, y_encoded, routed, make_net, key, seed
                 )
-                result = self._held_out_phase(
-                    progress, spec, inputs, y_encoded, n_classes, sample_weight
+                result = run_held_out_phase(
+                    progress,
+                    spec,
+                    inputs,
+                    y_encoded,
+                    n_classes,
+                    sample_weight,
+                    remedy=self._divergence_remedy,
+                    log=self._log,
                 )
                 phases[key] = (spec.strategy, result.proba, result)
                 self._log(
@@ -320,8 +318,15 @@ class HeldOutNetClassifier(
                     held_out_estimators_=result.estimators,
                     held_out_estimators_samples_=result.samples,
                 )
-            self._warn_if_degenerate(
-                proba, y_encoded, classes, held_out_proba, keys[chosen][0]
+            kind = keys[chosen][0]
+            warn_if_degenerate(
+                proba,
+                y_encoded,
+                classes,
+                source=held_out_source(self.held_out, kind, held_out_proba),
+                kind=kind,
+                has_epochs="held_out_epochs" in self.get_params(deep=False),
+                class_weight=criterion_class_weight(self._held_out_template()),
             )
             fitted.update(
                 held_out_strategy_=strategy,
@@ -368,172 +373,40 @@ class HeldOutNetClassifier(
         return fitted
 
     def _search(
-        self,
-        progress,
-        net,
-        probe,
-        inputs,
-        y_encoded,
-        sample_weight,
-        candidates,
-        probas,
-        seed,
+        self, progress, net, probe, inputs, y, sample_weight, candidates, probas, seed
     ):
-        """Choose among ``candidates`` (settings) for the data
-        (:func:`skmat._search.evaluate_candidates`), each with the held-out
-        predictions of its own phase (``probas``), the nets trained together as
-        ``fold_training`` trains the k-fold nets. Return the chosen position and the
-        fitted attributes that report the search."""
-        engine, reason = choose_engine(net, probe, inputs, self.fold_training)
-        self._log(
-            f"choosing among {len(candidates)} settings: the nets train "
-            + ("together" if engine == "stacked" else f"one by one ({reason})")
-        )
+        """Choose among ``candidates`` for the data (:func:`skmat._search.
+        run_search`), their nets trained together as ``fold_training`` trains the
+        k-fold nets, else one by one as the final net trains. Return the chosen
+        position and the attributes that report it."""
 
-        def prepared(job):
-            """The unfitted net of one job, its row extras, its phase's name and
-            whether it can train with others (no net parameters of its own, no
-            extras but a shift and the weights)."""
-            candidate, rows, extras = job
-            if candidate is None:
-                phase = "plain net grouping the validation examples (choosing)"
-                return plain_copy(net, seed), extras, phase, True
-            params, proba = candidates[candidate], probas[candidate]
-            training = self._training_extras(
-                y_encoded[rows],
-                None if sample_weight is None else sample_weight[rows],
-                None,
-                None if proba is None else proba[rows],
-                **params,
+        def training_extras(params, rows, proba):
+            weights = None if sample_weight is None else sample_weight[rows]
+            return self._training_extras(y[rows], weights, None, proba, **params)
+
+        def fit_one(candidate, dataset, labels, phase):
+            return self._final_fit(
+                progress, candidate, dataset, None, labels, inputs, phase
             )
-            extras = training.row_extras()
-            together = not training.net_params and set(extras) <= {
-                SHIFT_KEY,
-                WEIGHT_KEY,
-            }
-            phase = f"final net with {describe_setting(params)} (choosing)"
-            candidate_net = clone(net).set_params(**training.net_params)
-            return candidate_net, extras, phase, together
 
-        def fit_nets(jobs):
-            nets, extras, phases, together = zip(*map(prepared, jobs))
-            rows = [rows for _, rows, _ in jobs]
-            if engine == "stacked" and all(together):
-                return self._fit_together(
-                    progress,
-                    list(nets),
-                    rows,
-                    extras,
-                    phases,
-                    inputs,
-                    y_encoded,
-                    sample_weight,
-                    len(candidates),
-                )
-            fitted = []
-            for candidate, extra, phase, train in zip(nets, extras, phases, rows):
-                dataset = RowDataset(inputs.take(train), y_encoded[train], extra)
-                with forked_torch_rng(candidate.device):
-                    fitted.append(
-                        self._final_fit(
-                            progress,
-                            candidate,
-                            dataset,
-                            None,
-                            y_encoded[train],
-                            inputs,
-                            phase,
-                        )
-                    )
-            return fitted
-
-        scores, valid = evaluate_candidates(
-            len(candidates),
-            y_encoded,
-            fit_nets=fit_nets,
-            predict=lambda model, rows: predict_codes(model, inputs.take(rows)),
-            fraction=self._selection_fraction(),
-            seed=seed,
+        return run_search(
+            candidates,
+            probas,
+            net=net,
+            inputs=inputs,
+            y=y,
             sample_weight=sample_weight,
+            seed=seed,
+            fraction=self._selection_fraction(),
+            engine=choose_engine(net, probe, inputs, self.fold_training),
+            training_extras=training_extras,
+            fit_one=fit_one,
+            progress=progress,
+            check_diverged=lambda model, name: self._check_diverged(
+                model, name, inputs
+            ),
+            log=self._log,
         )
-        chosen = best_index(scores)
-        for params, score in zip(candidates, scores):
-            self._log(
-                f"{describe_setting(params)}: score {score['selection_score']:.3f} "
-                f"(validation accuracy {score['mean_group_accuracy']:.3f} on average "
-                f"over the inferred groups, {score['worst_group_accuracy']:.3f} in "
-                f"the worst; {len(valid)} examples)"
-            )
-        self._log(f"chose {describe_setting(candidates[chosen])}")
-        return chosen, {
-            "selection_results_": results_table(candidates, scores, chosen),
-            "selection_indices_": valid,
-            "selection_scorer_": CrossFitGroupScorer(random_state=seed),
-            "chosen_params_": dict(candidates[chosen]),
-        }
-
-    def _fit_together(
-        self,
-        progress,
-        nets,
-        rows,
-        extras,
-        names,
-        inputs,
-        y_encoded,
-        sample_weight,
-        n_candidates,
-    ):
-        """Train the nets of a search as one stacked model
-        (:func:`skmat._stacked.fit_stacked`), each with its logit shift."""
-        shifts = []
-        for extra, train in zip(extras, rows):
-            shift = extra.get(SHIFT_KEY)
-            if shift is not None:  # a row of every example, zeros elsewhere
-                full = np.zeros((len(y_encoded), shift.shape[1]), dtype=shift.dtype)
-                full[train] = shift
-                shift = full
-            shifts.append(shift)
-        weights = [extra.get(WEIGHT_KEY) for extra in extras]
-        full_weights = None
-        if any(weight is not None for weight in weights):
-            full_weights = np.ones((len(nets), len(y_encoded)), dtype=np.float32)
-            for position, (weight, train) in enumerate(zip(weights, rows)):
-                if weight is not None:
-                    full_weights[position, train] = weight
-        total = sum(candidate.max_epochs for candidate in nets)
-        phase = f"{len(nets)} nets choosing among {n_candidates} settings, together"
-        with progress.phase(phase, total, epoch_lines="choosing net") as bar:
-            with forked_torch_rng(nets[0].device):
-                fit_stacked(
-                    nets,
-                    rows,
-                    inputs,
-                    y_encoded,
-                    sample_weight=full_weights,
-                    logit_shift=shifts,
-                    phase=bar,
-                )
-        for candidate, name in zip(nets, names):
-            self._check_diverged(candidate, name, inputs)
-        return nets
-
-    def _warn_if_degenerate(self, proba, y_encoded, classes, given, kind):
-        """Warn when the held-out predictions (of a phase of ``kind``) leave some
-        class without both right and wrong examples
-        (:func:`skmat._proba.warn_if_degenerate`)."""
-        source = (
-            "held_out_proba"
-            if given is not None
-            else (
-                f"held_out={self.held_out!r}"
-                + (f", {kind}" if self.held_out != kind else "")
-            )
-        )
-        has_epochs = "held_out_epochs" in self.get_params(deep=False)
-        what = dict(source=source, kind=kind, has_epochs=has_epochs)
-        what["class_weight"] = criterion_class_weight(self._held_out_template())
-        warn_if_degenerate(proba, y_encoded, classes, **what)
 
     def _held_out_spec(self, final_net, probe, inputs, y, routed, make_net, key, seed):
         """The held-out phase ``key = (kind, epochs)`` (:meth:`_phase_key`) resolved
@@ -563,7 +436,7 @@ class HeldOutNetClassifier(
             cv=cv,
             fold_training=self.fold_training,
             n_jobs=self.n_jobs,
-            seed=seed if self._phase_draws(kind) else None,
+            seed=seed if draws_at_random(kind, cv) else None,
             split_params=routed.splitter.split,
             fit_params={} if is_net(template) else routed.held_out_estimator.fit,
             probe=probe,
@@ -575,31 +448,6 @@ class HeldOutNetClassifier(
         elif kind == "kfold" and probe is not None:
             self._log(f"held-out folds trained one by one: {spec.reason}")
         return spec
-
-    def _held_out_phase(self, progress, spec, inputs, y_encoded, n_classes, weights):
-        """Run ``spec`` under its ``progress`` bar (a :class:`FitProgress`);
-        return its :class:`~skmat._held_out.HeldOutResult`."""
-        with progress.phase(
-            f"held-out phase ({spec.strategy.label})",
-            spec.total_epochs,
-            epoch_lines="held-out net",
-        ) as phase:
-            try:
-                result = fit_held_out(
-                    spec, inputs, y_encoded, n_classes, weights, phase=phase
-                )
-            except TrainingDiverged as exc:
-                raise TrainingDiverged(
-                    divergence_advice(str(exc), self._divergence_remedy, inputs)
-                )
-        for index, (seconds, rows) in enumerate(
-            zip(result.fit_times or [], result.samples)
-        ):
-            self._log(
-                f"held-out model {index + 1}/{len(result.samples)}: fit "
-                f"{seconds:.2f}s on {len(rows)} examples"
-            )
-        return result
 
     def _final_fit(
         self, progress, net, dataset, rows, y_encoded, inputs, phase="final net"

@@ -34,7 +34,7 @@ from sklearn.utils import Bunch
 from ._batching import choose_engine
 from ._data import TABLE
 from ._kfold import fit_folds_batched, fit_folds_one_by_one
-from ._net import TrainingDiverged, divergence, net_logits
+from ._net import TrainingDiverged, divergence, divergence_advice, net_logits
 from ._proba import check_finite, in_class_columns
 from ._random import forked_torch_rng, seeded_splitter
 from ._validation import make_splits
@@ -354,3 +354,30 @@ def fit_held_out(spec, inputs, y, n_classes, sample_weight=None, phase=None):
         samples=samples,
         fit_times=fit_times,
     )
+
+
+def run_held_out_phase(
+    progress, spec, inputs, y, n_classes, sample_weight, *, remedy, log
+):
+    """Run ``spec`` (:func:`fit_held_out`) under its ``progress`` bar (a
+    :class:`skmat._progress.FitProgress`), a divergence reported with ``remedy``;
+    ``log`` hears each model's fit time. Return its :class:`HeldOutResult`."""
+    with progress.phase(
+        f"held-out phase ({spec.strategy.label})",
+        spec.total_epochs,
+        epoch_lines="held-out net",
+    ) as phase:
+        try:
+            result = fit_held_out(
+                spec, inputs, y, n_classes, sample_weight, phase=phase
+            )
+        except TrainingDiverged as exc:
+            raise TrainingDiverged(divergence_advice(str(exc), remedy, inputs))
+    for index, (seconds, rows) in enumerate(
+        zip(result.fit_times or [], result.samples)
+    ):
+        log(
+            f"held-out model {index + 1}/{len(result.samples)}: fit {seconds:.2f}s "
+            f"on {len(rows)} examples"
+        )
+    return result

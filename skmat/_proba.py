@@ -103,6 +103,15 @@ def degenerate_classes(predicted, y, classes):
     return "; ".join(problems) + f" (share of predictions per class: {spread})"
 
 
+def held_out_source(held_out, kind, given):
+    """What made the held-out predictions, as a warning names it: the estimator's
+    ``held_out`` parameter (and the strategy it ran, ``kind``), or
+    ``held_out_proba`` when ``given`` is not None."""
+    if given is not None:
+        return "held_out_proba"
+    return f"held_out={held_out!r}" + (f", {kind}" if held_out != kind else "")
+
+
 def warn_if_degenerate(
     proba, y, classes, *, source, kind, has_epochs, class_weight=None, stacklevel=6
 ):

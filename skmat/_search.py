@@ -17,6 +17,7 @@ al., ICML 2024). The search has the parts of scikit-learn's ``BaseSearchCV``:
 
 import numpy as np
 from scipy.stats import rankdata
+from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from ._crossfit import (
@@ -25,7 +26,13 @@ from ._crossfit import (
     group_scores,
     grouping_jobs,
     groups_from_mistakes,
+    plain_copy,
+    predict_codes,
 )
+from ._data import SHIFT_KEY, WEIGHT_KEY, RowDataset
+from ._random import forked_torch_rng
+from ._stacked import fit_stacked
+from .metrics import CrossFitGroupScorer
 
 
 def selection_split(y, fraction, seed, sample_weight=None):
@@ -156,3 +163,160 @@ def describe_setting(params):
         f"{name}={value:g}" if isinstance(value, float) else f"{name}={value!r}"
         for name, value in params.items()
     )
+
+
+def stacked_extras(extras, rows, n_samples):
+    """The row extras of the nets of a search as the stacked engine takes them: a
+    logit shift per net (every row, zeros outside its own; None without one) and
+    the weights, one row per net (ones where a net has none), or None."""
+    shifts = []
+    for extra, train in zip(extras, rows):
+        shift = extra.get(SHIFT_KEY)
+        if shift is not None:
+            full = np.zeros((n_samples, shift.shape[1]), dtype=shift.dtype)
+            full[train] = shift
+            shift = full
+        shifts.append(shift)
+    weights = None
+    if any(WEIGHT_KEY in extra for extra in extras):
+        weights = np.ones((len(extras), n_samples), dtype=np.float32)
+        for position, (extra, train) in enumerate(zip(extras, rows)):
+            if WEIGHT_KEY in extra:
+                weights[position, train] = extra[WEIGHT_KEY]
+    return shifts, weights
+
+
+def train_together(
+    nets,
+    rows,
+    weights,
+    shifts,
+    names,
+    *,
+    inputs,
+    y,
+    progress,
+    check_diverged,
+    n_candidates,
+):
+    """Train the nets of a search as one stacked model
+    (:func:`skmat._stacked.fit_stacked`) under one ``progress`` bar; each net is
+    checked for divergence (``check_diverged(net, name)``)."""
+    total = sum(net.max_epochs for net in nets)
+    phase = f"{len(nets)} nets choosing among {n_candidates} settings, together"
+    with progress.phase(phase, total, epoch_lines="choosing net") as bar:
+        with forked_torch_rng(nets[0].device):
+            fit_stacked(
+                nets,
+                rows,
+                inputs,
+                y,
+                sample_weight=weights,
+                logit_shift=shifts,
+                phase=bar,
+            )
+    for net, name in zip(nets, names):
+        check_diverged(net, name)
+    return nets
+
+
+def run_search(
+    candidates,
+    probas,
+    *,
+    net,
+    inputs,
+    y,
+    sample_weight,
+    seed,
+    fraction,
+    engine,
+    training_extras,
+    fit_one,
+    progress,
+    check_diverged,
+    log,
+):
+    """Evaluate ``candidates`` (settings, simplest first) for the final ``net`` on
+    ``inputs`` and encoded ``y``; return the chosen position and the fitted
+    attributes that report the search.
+
+    ``probas[k]`` holds the held-out predictions of candidate ``k``'s phase (None
+    where there are none); ``training_extras(params, rows, proba)`` gives a
+    candidate's :class:`~skmat._base.TrainingExtras` on ``rows``;
+    ``fit_one(net, dataset, labels, phase)`` trains one net as the final net
+    trains; ``engine = (name, reason)`` (:func:`skmat._batching.choose_engine`)
+    says whether nets that need nothing but a shift and weights train together
+    (:func:`train_together`, under ``progress``); ``log`` hears the engine and
+    every score.
+    """
+    log(
+        f"choosing among {len(candidates)} settings: the nets train "
+        + ("together" if engine[0] == "stacked" else f"one by one ({engine[1]})")
+    )
+
+    def prepared(job):
+        """The unfitted net of one job, its row extras, its name and whether it can
+        train with others (no net parameters of its own, no extras but a shift and
+        the weights)."""
+        candidate, rows, extras = job
+        if candidate is None:
+            phase = "plain net grouping the validation examples (choosing)"
+            return plain_copy(net, seed), extras, phase, True
+        proba = probas[candidate]
+        training = training_extras(
+            candidates[candidate], rows, None if proba is None else proba[rows]
+        )
+        extras = training.row_extras()
+        together = not training.net_params and set(extras) <= {SHIFT_KEY, WEIGHT_KEY}
+        phase = f"final net with {describe_setting(candidates[candidate])} (choosing)"
+        return clone(net).set_params(**training.net_params), extras, phase, together
+
+    def fit_nets(jobs):
+        nets, extras, names, together = zip(*map(prepared, jobs))
+        rows = [rows for _, rows, _ in jobs]
+        if engine[0] == "stacked" and all(together):
+            shifts, weights = stacked_extras(extras, rows, len(y))
+            return train_together(
+                list(nets),
+                rows,
+                weights,
+                shifts,
+                names,
+                inputs=inputs,
+                y=y,
+                progress=progress,
+                check_diverged=check_diverged,
+                n_candidates=len(candidates),
+            )
+        fitted = []
+        for candidate, extra, name, train in zip(nets, extras, names, rows):
+            dataset = RowDataset(inputs.take(train), y[train], extra)
+            with forked_torch_rng(candidate.device):
+                fitted.append(fit_one(candidate, dataset, y[train], name))
+        return fitted
+
+    scores, valid = evaluate_candidates(
+        len(candidates),
+        y,
+        fit_nets=fit_nets,
+        predict=lambda model, rows: predict_codes(model, inputs.take(rows)),
+        fraction=fraction,
+        seed=seed,
+        sample_weight=sample_weight,
+    )
+    chosen = best_index(scores)
+    for params, score in zip(candidates, scores):
+        log(
+            f"{describe_setting(params)}: score {score['selection_score']:.3f} "
+            f"(validation accuracy {score['mean_group_accuracy']:.3f} on average "
+            f"over the inferred groups, {score['worst_group_accuracy']:.3f} in the "
+            f"worst; {len(valid)} examples)"
+        )
+    log(f"chose {describe_setting(candidates[chosen])}")
+    return chosen, {
+        "selection_results_": results_table(candidates, scores, chosen),
+        "selection_indices_": valid,
+        "selection_scorer_": CrossFitGroupScorer(random_state=seed),
+        "chosen_params_": dict(candidates[chosen]),
+    }

@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import PrintLog
 
-import skmat._base
+import skmat._search
 from skmat import MATClassifier
 from skmat._crossfit import SCORE_NAMES, group_scores
 from skmat._search import (
@@ -355,7 +355,7 @@ def test_an_interrupted_selection_leaves_the_estimator_as_it_was(
 
     original = clf._final_fit
     clf._final_fit = fail_in_the_second_candidate
-    monkeypatch.setattr(skmat._base, "fit_stacked", fail_in_training_together)
+    monkeypatch.setattr(skmat._search, "fit_stacked", fail_in_training_together)
     with pytest.raises(Boom):
         clf.fit(X, y)
     del clf._final_fit
@@ -404,7 +404,7 @@ def test_the_nets_that_choose_train_together_as_one_by_one(figure1, net, monkeyp
     X, y, _ = figure1
     weight = np.random.RandomState(0).uniform(0.5, 2, len(y))
     nets = {"sequential": [], "batched": []}
-    fit_stacked, final_fit = skmat._base.fit_stacked, MATClassifier._final_fit
+    fit_stacked, final_fit = skmat._search.fit_stacked, MATClassifier._final_fit
 
     def recording_fit_stacked(candidates, *args, **kwargs):
         nets["batched"].extend(candidates)
@@ -417,7 +417,7 @@ def test_the_nets_that_choose_train_together_as_one_by_one(figure1, net, monkeyp
             nets["sequential"].append(fitted)
         return fitted
 
-    monkeypatch.setattr(skmat._base, "fit_stacked", recording_fit_stacked)
+    monkeypatch.setattr(skmat._search, "fit_stacked", recording_fit_stacked)
     monkeypatch.setattr(MATClassifier, "_final_fit", recording_final_fit)
     # the same held-out predictions for both: the held-out phase's own engines
     # differ by float rounding, which the shift (temperature 0.1) magnifies
