@@ -193,10 +193,18 @@ def main():
     parser.add_argument("--tasks", nargs="+", default=None)
     parser.add_argument("--selection-fraction", type=float, default=0.5)
     parser.add_argument("--controls", action="store_true", help="the controls too")
+    parser.add_argument(
+        "--safety",
+        action="store_true",
+        help="the safety suite's tasks instead (to measure the candidates' ceiling "
+        "after the default ran there, never to choose the rule)",
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--output", default="benchmark_results/selection.csv")
     args = parser.parse_args()
     tasks = {**make_tasks(suite="all"), **control_tasks()}
+    if args.safety:
+        tasks = make_tasks(suite="safety")
     names = args.tasks or [
         n
         for n, t in tasks.items()

@@ -176,3 +176,18 @@ def test_the_rule_accepts_a_module_own_private_names(tmp_path):
         "    return net._helper(), other._seen_, module._private, module._CACHE\n"
     )
     assert private_accesses(module) == []
+
+
+def test_modules_and_classes_stay_small():
+    """One concept per module: no module over 550 lines, no class over 400."""
+    too_big = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text()
+        if text.count("\n") > 550:
+            too_big.append((path.name, text.count("\n")))
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef):
+                size = node.end_lineno - node.lineno + 1
+                if size > 400:
+                    too_big.append((f"{path.name}:{node.name}", size))
+    assert not too_big, too_big
