@@ -1,0 +1,37 @@
+"""Regression cases of the fifth round of generated inputs (issue 31, item 5;
+``benchmarks/bad_inputs_round5.py``): each was obscure, silent-wrong or refused
+though valid, and is now right."""
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_classification
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from skmat import MATClassifier
+
+from .conftest import small_net
+
+X, Y = make_classification(60, 5, random_state=0)
+X = X.astype(np.float32)
+
+
+def net(**params):
+    return small_net(
+        **{"optimizer": torch.optim.SGD, "lr": 0.1, "max_epochs": 2, **params}
+    )
+
+
+def test_a_sparse_table_fits_as_its_dense_array():
+    """OneHotEncoder's default (sparse) output in a Pipeline was refused with
+    "Sparse data was passed for X, but dense data is required"."""
+    clf = MATClassifier(net(), cv=3, shift_strength=1.0, random_state=0)
+    sparse = clf.fit(sp.csr_matrix(X), Y).predict_proba(sp.csc_matrix(X))
+    dense = MATClassifier(net(), cv=3, shift_strength=1.0, random_state=0)
+    assert_allclose(sparse, dense.fit(X, Y).predict_proba(X), atol=1e-6)
+
+    words = np.array(["a", "b", "c"])[np.arange(60) % 3].reshape(-1, 1)
+    pipe = make_pipeline(OneHotEncoder(), MATClassifier(net(), random_state=0))
+    assert pipe.fit(words, Y).predict_proba(words).shape == (60, 2)
