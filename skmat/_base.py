@@ -202,7 +202,8 @@ class HeldOutNetClassifier(
         ----------
         X : array-like, tensor, dict of them, or Dataset
             The training inputs, in any form a skorch net takes (:ref:`inputs`): a
-            2-D table (validated as scikit-learn does; floating values
+            2-D table (validated as scikit-learn does; a scipy sparse matrix, such
+            as OneHotEncoder's output, is made dense; floating values
             take the dtype of the module's parameters), an array or tensor of any
             other shape per example (kept as it is), a dict of them (keyword
             arguments of the module's ``forward``), or a torch Dataset, read per
