@@ -2,13 +2,19 @@
 ``benchmarks/bad_inputs_round5.py``): each was obscure, silent-wrong or refused
 though valid, and is now right."""
 
+import os
+import signal
+import threading
+
 import numpy as np
+import pytest
 import scipy.sparse as sp
 import torch
 from numpy.testing import assert_allclose
 from sklearn.datasets import make_classification
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
+from skorch.callbacks import Callback
 
 from skmat import MATClassifier
 
@@ -35,3 +41,27 @@ def test_a_sparse_table_fits_as_its_dense_array():
     words = np.array(["a", "b", "c"])[np.arange(60) % 3].reshape(-1, 1)
     pipe = make_pipeline(OneHotEncoder(), MATClassifier(net(), random_state=0))
     assert pipe.fit(words, Y).predict_proba(words).shape == (60, 2)
+
+
+class CtrlC(Callback):
+    """Sends the process a SIGINT in the first batch of the first net it is in."""
+
+    sent = []
+
+    def on_batch_end(self, net, **kwargs):
+        if not self.sent:
+            self.sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_in_xrm_twins_leaves_no_thread_error(monkeypatch):
+    """A Ctrl-C in XRM's lockstep twins stopped the fit, but the stopped twin's
+    thread raised "RuntimeError: release unlocked lock" on stderr."""
+    errors = []
+    monkeypatch.setattr(threading, "excepthook", errors.append)
+    CtrlC.sent.clear()
+    clf = MATClassifier(net(callbacks=[CtrlC()]), held_out="xrm", random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, Y)
+    assert errors == []
+    assert not hasattr(clf, "estimator_")
