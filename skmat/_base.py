@@ -130,7 +130,7 @@ class HeldOutNetClassifier(
     def _needs_held_out(self, groups):
         return True
 
-    def _candidates(self):
+    def _candidates(self, y_encoded=None):
         return None
 
     def _selection_fraction(self):
@@ -267,7 +267,7 @@ class HeldOutNetClassifier(
         routed = self._route(sample_weight, groups, fit_params)
         clock.lap("validation")
 
-        candidates = self._candidates()
+        candidates = self._candidates(y_encoded)
         settings = candidates or [{}]
         keys = [self._phase_key(params) for params in settings]
         phases, held_out_times, chosen = {}, None, 0

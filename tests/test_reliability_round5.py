@@ -65,3 +65,15 @@ def test_ctrl_c_in_xrm_twins_leaves_no_thread_error(monkeypatch):
         clf.fit(X, Y)
     assert errors == []
     assert not hasattr(clf, "estimator_")
+
+
+def test_the_default_leaves_out_folds_that_a_class_cannot_fill():
+    """The default (no cv) refused data whose rarest class has fewer than 5
+    examples ("cv asks for 5 stratified folds"), which XRM's twins handle."""
+    y = np.zeros(60, dtype=int)
+    y[:3] = 1
+    clf = MATClassifier(net(), random_state=0).fit(X, y)
+    kinds = {params.get("held_out") for params in clf.selection_results_["params"]}
+    assert "kfold" not in kinds and len(clf.selection_results_["params"]) == 3
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert len(MATClassifier(net())._candidates(np.arange(60) % 2)) == 4
