@@ -17,6 +17,7 @@ from sklearn.preprocessing import OneHotEncoder
 from skorch.callbacks import Callback
 
 from skmat import MATClassifier
+from skmat._shift import calibration_matrix
 
 from .conftest import small_net
 
@@ -77,3 +78,14 @@ def test_the_default_leaves_out_folds_that_a_class_cannot_fill():
     assert "kfold" not in kinds and len(clf.selection_results_["params"]) == 3
     assert np.isfinite(clf.predict_proba(X)).all()
     assert len(MATClassifier(net())._candidates(np.arange(60) % 2)) == 4
+
+
+def test_a_calibration_matrix_of_zero_weights_is_uniform_not_nan():
+    """The default diverged ("Try a smaller learning rate") where the search's
+    training share held only zero weights: its calibration prior was 0 / 0."""
+    tempered = np.full((4, 2), 0.5)
+    matrix = calibration_matrix(tempered, np.array([0, 1, 0, 1]), 2, np.zeros(4))
+    assert_allclose(matrix, 0.5)
+    weight = np.eye(60)[0]
+    clf = MATClassifier(net(), random_state=0).fit(X, Y, sample_weight=weight)
+    assert np.isfinite(clf.predict_proba(X)).all()
