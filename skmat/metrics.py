@@ -41,6 +41,7 @@ from ._compat import (
     validate_params,
 )
 from ._crossfit import crossfit_groups_of, group_scores
+from ._interrupt import raise_if_interrupted, watch_interrupts
 
 __all__ = [
     "CrossFitGroupScorer",
@@ -520,7 +521,9 @@ class CrossFitGroupScorer(_GroupScorer):
        mean group accuracy and its worst group accuracy.
 
     The copies are trained once per data set and setting of the net and kept, so a
-    search over several candidates trains them once (with ``n_jobs=1``).
+    search over several candidates trains them once (with ``n_jobs=1``). A Ctrl-C
+    while they train stops the scoring (skorch alone would end that copy's
+    training early and go on) and keeps nothing.
     ``MATClassifier(shift_strength="auto")`` scores its candidates this way on its
     validation share, with the scorer it keeps as ``selection_scorer_``: the same
     scorer in your own :class:`~sklearn.model_selection.GridSearchCV` chooses as
@@ -593,9 +596,15 @@ class CrossFitGroupScorer(_GroupScorer):
             Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
         else:
             final, Xt = estimator, X
-        codes, groups = crossfit_groups_of(
-            final, Xt, y_true, self.random_state, sample_weight, self._cache
-        )
+        with watch_interrupts():
+            codes, groups = crossfit_groups_of(
+                final, Xt, y_true, self.random_state, sample_weight, self._cache
+            )
+            try:
+                raise_if_interrupted()  # skorch ends a copy's fit quietly on Ctrl-C
+            except KeyboardInterrupt:
+                self._cache.clear()  # it may hold the groups of a cut-short copy
+                raise
         y_pred = method_caller(estimator, "predict", X, pos_label=None)
         predicted = codes.encode(y_pred)
         return group_scores(codes.y, predicted, groups, sample_weight)[

@@ -18,6 +18,7 @@ from skorch.callbacks import Callback
 
 from skmat import MATClassifier
 from skmat._shift import calibration_matrix
+from skmat.metrics import CrossFitGroupScorer
 
 from .conftest import small_net
 
@@ -89,3 +90,35 @@ def test_a_calibration_matrix_of_zero_weights_is_uniform_not_nan():
     weight = np.eye(60)[0]
     clf = MATClassifier(net(), random_state=0).fit(X, Y, sample_weight=weight)
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+class CtrlCInFit(Callback):
+    """Sends a SIGINT in the first batch of the ``target``-th net it trains in."""
+
+    count = []
+
+    def __init__(self, target=0):
+        self.target = target
+
+    def on_train_begin(self, net, **kwargs):
+        self.count.append(None)
+
+    def on_batch_end(self, net, **kwargs):
+        if len(self.count) == self.target:
+            self.count.append(None)
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_stops_the_crossfit_scorer_and_keeps_nothing():
+    """A Ctrl-C while the scorer trained its grouping copies only cut that copy
+    short (skorch's behaviour) and the scoring went on, caching its groups."""
+    clf = MATClassifier(net(callbacks=[("c", CtrlCInFit())]), cv=3)
+    clf.set_params(shift_strength=1.0, random_state=0).fit(X, Y)
+    scorer = CrossFitGroupScorer(random_state=0)
+    clf.estimator_.set_params(callbacks__c__target=1)
+    CtrlCInFit.count.clear()
+    with pytest.raises(KeyboardInterrupt):
+        scorer(clf, X, Y)
+    assert scorer._cache == {}
+    clf.estimator_.set_params(callbacks__c__target=0)
+    assert scorer(clf, X, Y) == CrossFitGroupScorer(random_state=0)(clf, X, Y)
