@@ -94,6 +94,13 @@ def check_input(estimator, X, y=None, *, reset):
                     f"{type(estimator).__name__} was fitted on integers of dtype "
                     f"{np.dtype(dtype)} (token ids?); pass integers."
                 )
+        columns = getattr(X, "columns", None)
+        if columns is not None and not columns.is_unique:
+            raise ValueError(
+                "X has duplicate column names: "
+                f"{sorted(map(str, columns[columns.duplicated()].unique()))}; give "
+                "each column a unique name (e.g. with DataFrame.rename)."
+            )
         # sparse tables (OneHotEncoder's output in a Pipeline) are made dense: the
         # nets take dense tensors
         sparse = dict(accept_sparse=["csr", "csc", "coo"]) if issparse(X) else {}

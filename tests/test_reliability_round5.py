@@ -122,3 +122,13 @@ def test_ctrl_c_stops_the_crossfit_scorer_and_keeps_nothing():
     assert scorer._cache == {}
     clf.estimator_.set_params(callbacks__c__target=0)
     assert scorer(clf, X, Y) == CrossFitGroupScorer(random_state=0)(clf, X, Y)
+
+
+def test_duplicate_column_names_are_refused_by_name():
+    """A frame with two columns of one name was refused by narwhals, inside
+    scikit-learn's validation ("Expected unique column names")."""
+    import pandas as pd
+
+    data = pd.DataFrame(X, columns=list("aabcd"))
+    with pytest.raises(ValueError, match=r"X has duplicate column names: \['a'\]"):
+        MATClassifier(net(), cv=3, shift_strength=1.0).fit(data, Y)
