@@ -20,7 +20,7 @@ input is as good as a fit). Its outcome is
 * ``silent-wrong``: it runs but a check fails, or an invalid case is accepted;
 * ``refused-though-valid``: a valid case raises a clear error.
 
-Run from the repository root (about 3 minutes on 2 cores)::
+Run from the repository root (under a minute on 2 cores)::
 
     python benchmarks/bad_inputs_round5.py [-v] [--markdown PATH]
 
@@ -816,6 +816,22 @@ def frame_reordered_columns(est):
     return ["predict accepted reordered columns"]
 
 
+def frame_duplicate_columns(est):
+    fit_check(est, X_fit=pd.DataFrame(X, columns=list("aabcd")))
+    return ["duplicate column names were accepted"]
+
+
+def frame_multiindex_columns(est):
+    columns = pd.MultiIndex.from_product([["x"], list("abcde")])
+    return fit_check(est, X_fit=pd.DataFrame(X, columns=columns))[1]
+
+
+def frame_shuffled_index(est):
+    index = np.random.RandomState(0).permutation(N)
+    data = pd.DataFrame(X, index=index)
+    return fit_check(est, X_fit=data, y=pd.Series(Y, index=index))[1]
+
+
 def frame_then_array(est):
     data = pd.DataFrame(X, columns=list("abcde"))
     clf, problems = fit_check(est, X_fit=data)
@@ -1324,6 +1340,9 @@ CASES = {
     "sparse-fit-dense-predict": ("pipelines", ALL, VALID, sparse_predict_dense),
     "sparse-with-nan": ("pipelines", MAT, INVALID, sparse_with_nan),
     "frame-reordered-columns": ("pipelines", MAT, INVALID, frame_reordered_columns),
+    "frame-duplicate-columns": ("pipelines", ALL, INVALID, frame_duplicate_columns),
+    "frame-multiindex-columns": ("pipelines", MAT, VALID, frame_multiindex_columns),
+    "frame-shuffled-index": ("pipelines", MAT, VALID, frame_shuffled_index),
     "frame-then-array": ("pipelines", MAT, VALID, frame_then_array),
     "pipeline-infer-groups": ("pipelines", MAT, VALID, pipe_infer_groups),
     "grid-reweight": ("model selection", ("mat-auto",), VALID, ms_grid_reweight),
@@ -1617,7 +1636,9 @@ def write_markdown(path, counts, rows, seconds):
     lines += ["| area | case | " + " | ".join(ESTIMATORS) + " |"]
     lines += ["|---|---|" + "---|" * len(ESTIMATORS)]
     cells = {(row[1], row[2]): f"{row[4]} ({row[3]})" for row in rows}
-    for name, (area, *_) in CASES.items():
+    order = list(areas)
+    by_area = sorted(CASES.items(), key=lambda item: order.index(item[1][0]))
+    for name, (area, *_) in by_area:
         lines.append(
             f"| {area} | {name} | "
             + " | ".join(cells.get((name, e), "") for e in ESTIMATORS)
