@@ -1153,6 +1153,46 @@ def reweight_class_weighted(est):
     )[1]
 
 
+class StopNow(Callback):
+    """Raises KeyboardInterrupt at the end of the first epoch: how skorch's own
+    EarlyStopping ends a net's training (not a Ctrl-C)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        raise KeyboardInterrupt
+
+
+def cb_keyboard_interrupt_stop(est):
+    clf, problems = fit_check(est, dict(callbacks=[StopNow()], max_epochs=3))
+    if len(clf.estimator_.history) != 1:
+        problems.append("the callback's stop did not end the final net's training")
+    return problems
+
+
+def interrupt_verbose(est):
+    import contextlib
+    import io
+
+    clf = ESTIMATORS[est](net(callbacks=[("ctrl_c", Interrupter(2))]), verbose=1)
+    Interrupter.count = 0
+    quiet = io.StringIO()  # the progress lines go to stderr, the log to stdout
+    with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        try:
+            clf.fit(X, Y)
+        except KeyboardInterrupt:
+            return [] if not hasattr(clf, "estimator_") else ["fitted after Ctrl-C"]
+    return ["Ctrl-C did not stop the fit"]
+
+
+def many_given_groups(est):
+    groups = np.arange(N) % 30
+    return fit_check(est, groups=groups)[1]
+
+
+def string_groups_pipeline(est):
+    groups = np.array(["red", "blue", "green"])[np.arange(N) % 3]
+    return pipe_check(est, [StandardScaler()], X, groups=groups)[1]
+
+
 # name -> (area, estimators, validity, case)
 CASES = {
     # callbacks and checkpoints
@@ -1492,6 +1532,21 @@ CASES = {
         ("mat-auto",),
         VALID,
         reweight_class_weighted,
+    ),
+    # fourth batch
+    "callback-keyboard-interrupt-stop": (
+        "callbacks",
+        ALL,
+        VALID,
+        cb_keyboard_interrupt_stop,
+    ),
+    "ctrl-c-verbose": ("interrupts", ALL, VALID, interrupt_verbose),
+    "30-given-groups": ("many classes", ("dro", "balanced"), VALID, many_given_groups),
+    "string-groups-pipeline": (
+        "pipelines",
+        ("dro", "balanced"),
+        VALID,
+        string_groups_pipeline,
     ),
 }
 
