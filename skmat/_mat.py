@@ -267,12 +267,11 @@ class MATClassifier(HeldOutNetClassifier):
         ``held_out="auto"``, ``cv`` is unset, the held-out model is a net and every
         class of ``y_encoded`` has an example per fold, else XRM's twins alone), and
         reweighting of the inferred groups (XRM's recipe, Pezeshki et al., 2024)."""
-        folds_fit = y_encoded is None or np.bincount(y_encoded).min() >= self._folds()
         both = (
             self.held_out == "auto"
             and self.cv is None
             and is_net(self._held_out_template())
-            and folds_fit
+            and (y_encoded is None or np.bincount(y_encoded).min() >= self._folds())
         )
         kinds = ["xrm", "kfold"] if both else [self._held_out_kind()]
         short_folds = self.held_out_epochs is None and self.held_out_estimator is None
