@@ -1193,6 +1193,17 @@ def string_groups_pipeline(est):
     return pipe_check(est, [StandardScaler()], X, groups=groups)[1]
 
 
+def cb_user_objects_untouched(est):
+    """fit trains copies: the user's net and callback objects stay unfitted."""
+    recorder = Recorder()
+    user_net = net(callbacks=[("rec", recorder)])
+    clf = ESTIMATORS[est](user_net).fit(X, Y)
+    problems = check_ok(clf, X, Y)
+    if hasattr(user_net, "module_") or hasattr(recorder, "epochs"):
+        problems.append("fit changed the user's net or callback")
+    return problems
+
+
 # name -> (area, estimators, validity, case)
 CASES = {
     # callbacks and checkpoints
@@ -1547,6 +1558,12 @@ CASES = {
         ("dro", "balanced"),
         VALID,
         string_groups_pipeline,
+    ),
+    "user-net-and-callback-untouched": (
+        "callbacks",
+        ALL,
+        VALID,
+        cb_user_objects_untouched,
     ),
 }
 
