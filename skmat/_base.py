@@ -134,7 +134,7 @@ class HeldOutNetClassifier(
     def _needs_held_out(self, groups):
         return True
 
-    def _candidates(self):
+    def _candidates(self, y_encoded=None):
         return None
 
     def _selection_fraction(self):
@@ -199,7 +199,8 @@ class HeldOutNetClassifier(
         ----------
         X : array-like, tensor, dict of them, or Dataset
             The training inputs, in any form a skorch net takes (:ref:`inputs`): a
-            2-D table (validated as scikit-learn does; floating values
+            2-D table (validated as scikit-learn does; a scipy sparse matrix, such
+            as OneHotEncoder's output, is made dense; floating values
             take the dtype of the module's parameters), an array or tensor of any
             other shape per example (kept as it is), a dict of them (keyword
             arguments of the module's ``forward``), or a torch Dataset, read per
@@ -263,7 +264,7 @@ class HeldOutNetClassifier(
         routed = self._route(sample_weight, groups, fit_params)
         clock.lap("validation")
 
-        candidates = self._candidates()
+        candidates = self._candidates(y_encoded)
         settings = candidates or [{}]
         keys = [self._phase_key(params) for params in settings]
         phases, held_out_times, chosen = {}, None, 0

@@ -47,7 +47,10 @@ class _Lane:
             with config_context(**config):
                 self.net.fit(self.dataset, self.y)
         except _Stopped:
-            pass
+            # the conductor has stopped (an error, Ctrl-C) and reads no message: it
+            # may have left this lane's last one unread, so saying another would
+            # release an unlocked lock
+            return
         except BaseException as exc:  # handed to the conductor, which raises it
             message = ("error", exc)
         self._say(message)

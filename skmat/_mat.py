@@ -270,11 +270,11 @@ class MATClassifier(HeldOutNetClassifier):
             return "kfold"
         return "xrm"
 
-    def _candidates(self):
-        """The settings ``shift_strength`` chooses among, simplest first; None when
-        it is one value."""
+    def _candidates(self, y_encoded=None):
+        """The settings ``shift_strength`` chooses among (for the encoded labels
+        ``y_encoded`` when given), simplest first; None when it is one value."""
         if isinstance(self.shift_strength, str):
-            return self._auto_candidates()
+            return self._auto_candidates(y_encoded)
         strength = self.shift_strength
         if isinstance(strength, np.ndarray) and strength.ndim == 0:
             strength = strength.item()
@@ -299,15 +299,17 @@ class MATClassifier(HeldOutNetClassifier):
             )
         return [{"shift_strength": value} for value in strengths.tolist()]
 
-    def _auto_candidates(self):
+    def _auto_candidates(self, y_encoded=None):
         """``shift_strength="auto"``: plain training, the paper's shift with each
         held-out strategy the parameters allow (XRM's twins and k folds when
-        ``held_out="auto"``, ``cv`` is unset and the held-out model is a net), and
+        ``held_out="auto"``, ``cv`` is unset, the held-out model is a net and every
+        class of ``y_encoded`` has an example per fold, else XRM's twins alone), and
         reweighting of the inferred groups (XRM's recipe, Pezeshki et al., 2024)."""
         both = (
             self.held_out == "auto"
             and self.cv is None
             and is_net(self._held_out_template())
+            and (y_encoded is None or np.bincount(y_encoded).min() >= self._folds())
         )
         kinds = ["xrm", "kfold"] if both else [self._held_out_kind()]
         short_folds = self.held_out_epochs is None and self.held_out_estimator is None

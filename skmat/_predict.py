@@ -26,6 +26,11 @@ class FittedNetMixin:
     """Prediction and group inference for an estimator whose fit sets
     ``estimator_`` (the final net), ``classes_`` and the held-out attributes."""
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # sparse tables are made dense
+        return tags
+
     def infer_groups(self, X=None, y=None):
         """Groups inferred without annotations, from the held-out models' mistakes.
 

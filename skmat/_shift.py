@@ -45,7 +45,8 @@ def calibration_matrix(tempered, y, n_classes, sample_weight=None):
     -------
     C : ndarray of shape (n_classes, n_classes)
         Rows sum to 1. A row whose predicted class received no mass at all is the
-        (weighted) class prior: with nothing to condition on, it is the best guess.
+        (weighted) class prior: with nothing to condition on, it is the best guess
+        (uniform when every weight is 0).
     """
     weight = (
         np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
@@ -53,7 +54,12 @@ def calibration_matrix(tempered, y, n_classes, sample_weight=None):
     onehot = np.eye(n_classes)[y] * weight[:, None]
     joint = tempered.T @ onehot  # joint[j, c] = sum_i q_ij w_i [y_i = c]
     mass = joint.sum(axis=1, keepdims=True)
-    prior = onehot.sum(axis=0) / onehot.sum()
+    total = onehot.sum()
+    # no example weighs anything (a search's training share of zero weights): the
+    # prior is uniform, not 0 / 0
+    prior = (
+        onehot.sum(axis=0) / total if total > 0 else np.full(n_classes, 1 / n_classes)
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(mass > 0, joint / np.where(mass > 0, mass, 1.0), prior)
 

@@ -11,6 +11,7 @@ from inspect import signature
 from numbers import Integral
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn import get_config
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.preprocessing import LabelEncoder
@@ -94,11 +95,23 @@ def check_input(estimator, X, y=None, *, reset):
                     f"{type(estimator).__name__} was fitted on integers of dtype "
                     f"{np.dtype(dtype)} (token ids?); pass integers."
                 )
+        columns = getattr(X, "columns", None)
+        if columns is not None and not columns.is_unique:
+            raise ValueError(
+                "X has duplicate column names: "
+                f"{sorted(map(str, columns[columns.duplicated()].unique()))}; give "
+                "each column a unique name (e.g. with DataFrame.rename)."
+            )
+        # sparse tables (OneHotEncoder's output in a Pipeline) are made dense: the
+        # nets take dense tensors
+        sparse = dict(accept_sparse=["csr", "csc", "coo"]) if issparse(X) else {}
         try:
             if y is None:
-                X = validate_data(estimator, X, reset=reset, dtype=dtype)
+                X = validate_data(estimator, X, reset=reset, dtype=dtype, **sparse)
             else:
-                X, y = validate_data(estimator, X, y, reset=reset, dtype=dtype)
+                X, y = validate_data(
+                    estimator, X, y, reset=reset, dtype=dtype, **sparse
+                )
         except (ValueError, TypeError) as exc:
             columns = non_numeric_columns(X)
             if not columns:
@@ -109,6 +122,8 @@ def check_input(estimator, X, y=None, *, reset):
                 "Encode them first, e.g. with OrdinalEncoder or OneHotEncoder "
                 "in a ColumnTransformer before this estimator in a Pipeline."
             ) from exc
+        if issparse(X):
+            X = X.toarray()
         if not X.flags.writeable:
             # e.g. a view of a pandas frame: torch warns on read-only arrays
             X = X.copy()

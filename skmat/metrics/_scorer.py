@@ -14,6 +14,7 @@ from .._compat import (
     cached_call,
 )
 from .._crossfit import crossfit_groups_of, group_scores
+from .._interrupt import raise_if_interrupted, watch_interrupts
 from ._group_accuracy import MISSING_GROUPS, worst_group_accuracy
 
 
@@ -300,9 +301,15 @@ class CrossFitGroupScorer(_GroupScorer):
             Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
         else:
             final, Xt = estimator, X
-        codes, groups = crossfit_groups_of(
-            final, Xt, y_true, self.random_state, sample_weight, self._cache
-        )
+        with watch_interrupts():
+            codes, groups = crossfit_groups_of(
+                final, Xt, y_true, self.random_state, sample_weight, self._cache
+            )
+            try:
+                raise_if_interrupted()  # skorch ends a copy's fit quietly on Ctrl-C
+            except KeyboardInterrupt:
+                self._cache.clear()  # it may hold the groups of a cut-short copy
+                raise
         y_pred = method_caller(estimator, "predict", X, pos_label=None)
         predicted = codes.encode(y_pred)
         return group_scores(codes.y, predicted, groups, sample_weight)[
