@@ -67,12 +67,14 @@ def selection_split(y, fraction, seed, sample_weight=None):
         train, valid = train_test_split(
             np.arange(n_samples), test_size=n_valid, random_state=seed
         )
-    if sample_weight is not None and not np.any(sample_weight[valid] > 0):
-        raise ValueError(
-            "Every example held out to choose the setting (selection_fraction="
-            f"{fraction}) has zero sample_weight, so no candidate can be scored. "
-            "Give more examples a positive weight or a single shift_strength."
-        )
+    for rows, role in [(valid, "held out to choose"), (train, "left to train")]:
+        if sample_weight is not None and not np.any(sample_weight[rows] > 0):
+            raise ValueError(
+                f"Every example {role} the candidates of the choice "
+                f"(selection_fraction={fraction}) has zero sample_weight, so the "
+                "choice would be arbitrary. Give more examples a positive weight or "
+                "a single shift_strength."
+            )
     return np.sort(train), np.sort(valid)
 
 

@@ -64,8 +64,13 @@ def test_split_that_leaves_too_little_names_the_parameter(fraction):
 
 def test_choosing_on_rows_that_all_weigh_nothing_is_an_error():
     y = np.array([0, 1] * 10)
-    with pytest.raises(ValueError, match="zero sample_weight"):
+    with pytest.raises(ValueError, match="held out to choose .* zero sample_weight"):
         selection_split(y, 0.5, seed=0, sample_weight=np.zeros(20))
+    train, valid = selection_split(y, 0.5, seed=0)
+    weight = np.zeros(20)
+    weight[valid] = 1  # nothing to train the candidates on
+    with pytest.raises(ValueError, match="left to train .* zero sample_weight"):
+        selection_split(y, 0.5, seed=0, sample_weight=weight)
 
 
 def test_scores_are_the_mean_and_the_worst_group_and_ties_go_to_the_first():
