@@ -61,8 +61,9 @@ class MATClassifier(HeldOutNetClassifier):
         ``held_out`` or ``cv`` set, or a scikit-learn ``held_out_estimator``,
         only that strategy's plain training, shift and reweighting are searched
         (k folds at a quarter of the epochs unless ``held_out_epochs`` or
-        ``held_out_estimator`` is set). A list of values searches those
-        strengths, with the estimator's own held-out setting.
+        ``held_out_estimator`` is set); where a class has fewer examples than 5
+        folds need, the 5-fold candidate is left out. A list of values searches
+        those strengths, with the estimator's own held-out setting.
 
         The search, in the spirit of the paper's model selection on inferred
         groups (Section 4): every held-out phase the candidates need runs once
