@@ -277,8 +277,6 @@ class MATClassifier(HeldOutNetClassifier):
         if isinstance(self.shift_strength, str):
             return self._auto_candidates(y_encoded)
         strength = self.shift_strength
-        if isinstance(strength, np.ndarray) and strength.ndim == 0:
-            strength = strength.item()
         if isinstance(strength, Real):
             return None
         values = np.asarray(strength, dtype=object).ravel()
@@ -289,7 +287,7 @@ class MATClassifier(HeldOutNetClassifier):
         if (
             strengths is None
             or values.size == 0
-            or np.ndim(strength) != 1
+            or np.ndim(strength) > 1
             or any(isinstance(v, (bool, np.bool_, str)) for v in values)
             or not np.all(np.isfinite(strengths))
             or np.any(strengths < 0)
@@ -298,6 +296,8 @@ class MATClassifier(HeldOutNetClassifier):
                 "shift_strength must be a float >= 0, 'auto', or a non-empty 1-D "
                 f"list of floats >= 0 to choose among; got {self.shift_strength!r}."
             )
+        if np.ndim(strength) == 0:  # a 0-d array: the float it holds, no search
+            return None
         return [{"shift_strength": value} for value in strengths.tolist()]
 
     def _auto_candidates(self, y_encoded=None):

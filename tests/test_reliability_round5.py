@@ -87,9 +87,13 @@ def test_a_calibration_matrix_of_zero_weights_is_uniform_not_nan():
     tempered = np.full((4, 2), 0.5)
     matrix = calibration_matrix(tempered, np.array([0, 1, 0, 1]), 2, np.zeros(4))
     assert_allclose(matrix, 0.5)
+    # a fixed strength on one example of positive weight: a finite model
     weight = np.eye(60)[0]
-    clf = MATClassifier(net(), random_state=0).fit(X, Y, sample_weight=weight)
-    assert np.isfinite(clf.predict_proba(X)).all()
+    clf = MATClassifier(net(), shift_strength=1.0, random_state=0)
+    assert np.isfinite(clf.fit(X, Y, sample_weight=weight).predict_proba(X)).all()
+    # the default's search refuses to choose on training rows that weigh nothing
+    with pytest.raises(ValueError, match="has zero sample_weight"):
+        MATClassifier(net(), random_state=0).fit(X, Y, sample_weight=weight)
 
 
 class CtrlCInFit(Callback):
