@@ -15,6 +15,8 @@ al., ICML 2024). The search has the parts of scikit-learn's ``BaseSearchCV``:
   estimator then refits with the best one exactly as if it had been given.
 """
 
+import warnings
+
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.base import clone
@@ -308,6 +310,15 @@ def run_search(
         sample_weight=sample_weight,
     )
     chosen = best_index(scores)
+    if len(candidates) > 1 and len({s["selection_score"] for s in scores}) == 1:
+        warnings.warn(
+            f"All {len(candidates)} candidates of the choice scored the same on its "
+            f"{len(valid)} validation examples, so the first "
+            f"({describe_setting(candidates[0])}) was kept without evidence. Give "
+            "more examples, a larger selection_fraction, or a single shift_strength.",
+            UserWarning,
+            stacklevel=5,
+        )
     for params, score in zip(candidates, scores):
         log(
             f"{describe_setting(params)}: score {score['selection_score']:.3f} "

@@ -170,7 +170,9 @@ def test_a_list_of_strengths_is_a_search_over_them(figure1):
 def test_equal_values_choose_the_first_and_one_value_is_no_choice(figure1):
     X, y, _ = figure1
     net = figure1_net(max_epochs=5)
-    clf = MATClassifier(net, shift_strength=[0.0, 0.0], random_state=0).fit(X, y)
+    clf = MATClassifier(net, shift_strength=[0.0, 0.0], random_state=0)
+    with pytest.warns(UserWarning, match="All 2 candidates .* scored the same"):
+        clf.fit(X, y)
     assert clf.shift_strength_ == 0.0
     assert clf.selection_results_["worst_group_accuracy"].std() == 0
     one = MATClassifier(net, shift_strength=[0.5], random_state=0).fit(X, y)
