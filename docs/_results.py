@@ -31,9 +31,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from docutils import nodes
-from docutils.parsers.rst import Directive, directives
-from docutils.statemachine import StringList
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What every results file's provenance entry must state.
@@ -121,41 +118,55 @@ def provenance_sentence(path):
     )
 
 
-class ResultsTable(Directive):
-    required_arguments = 1
-    has_content = True
-    option_spec = {
-        "rows": directives.unchanged,
-        "columns": directives.unchanged,
-        "where": directives.unchanged,
-        "value": directives.unchanged,
-        "stat": lambda a: directives.choice(a, ("mean", "mean_std", "delta")),
-        "baseline": directives.unchanged,
-        "digits": directives.nonnegative_int,
-    }
+def results_table_directive():
+    """The ``results-table`` directive class; docutils is imported here, so that the
+    tests read the provenance without the documentation's requirements."""
+    from docutils import nodes
+    from docutils.parsers.rst import Directive, directives
+    from docutils.statemachine import StringList
 
-    def run(self):
-        path = self.arguments[0]
-        env = self.state.document.settings.env
-        env.note_dependency(str(ROOT / path))
-        env.note_dependency(str(ROOT / Path(path).parent / "PROVENANCE.json"))
-        try:
-            header, body = table_cells(path, **self.options)
-            sentence = provenance_sentence(path)
-        except (OSError, KeyError, ValueError) as error:
-            raise self.error(f"results-table {path}: {error}") from error
-        lines = [".. list-table::", "   :header-rows: 1", "   :class: skmat-nowrap", ""]
-        for row in [header] + body:
-            lines.append(f"   * - {row[0]}")
-            lines.extend(f"     - {c}" if c else "     -" for c in row[1:])
-        lines += ["", sentence]
-        container = nodes.container(classes=["skmat-results"])
-        self.state.nested_parse(StringList(lines, source=path), 0, container)
-        if self.content:
-            self.state.nested_parse(self.content, self.content_offset, container)
-        return [container]
+    class ResultsTable(Directive):
+        required_arguments = 1
+        has_content = True
+        option_spec = {
+            "rows": directives.unchanged,
+            "columns": directives.unchanged,
+            "where": directives.unchanged,
+            "value": directives.unchanged,
+            "stat": lambda a: directives.choice(a, ("mean", "mean_std", "delta")),
+            "baseline": directives.unchanged,
+            "digits": directives.nonnegative_int,
+        }
+
+        def run(self):
+            path = self.arguments[0]
+            env = self.state.document.settings.env
+            env.note_dependency(str(ROOT / path))
+            env.note_dependency(str(ROOT / Path(path).parent / "PROVENANCE.json"))
+            try:
+                header, body = table_cells(path, **self.options)
+                sentence = provenance_sentence(path)
+            except (OSError, KeyError, ValueError) as error:
+                raise self.error(f"results-table {path}: {error}") from error
+            lines = [
+                ".. list-table::",
+                "   :header-rows: 1",
+                "   :class: skmat-nowrap",
+                "",
+            ]
+            for row in [header] + body:
+                lines.append(f"   * - {row[0]}")
+                lines.extend(f"     - {c}" if c else "     -" for c in row[1:])
+            lines += ["", sentence]
+            container = nodes.container(classes=["skmat-results"])
+            self.state.nested_parse(StringList(lines, source=path), 0, container)
+            if self.content:
+                self.state.nested_parse(self.content, self.content_offset, container)
+            return [container]
+
+    return ResultsTable
 
 
 def setup(app):
-    app.add_directive("results-table", ResultsTable)
+    app.add_directive("results-table", results_table_directive())
     return {"parallel_read_safe": True, "parallel_write_safe": True}

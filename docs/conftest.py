@@ -10,7 +10,9 @@ import importlib.util
 
 import pytest
 
-collect_ignore = ["conf.py", "_build", "auto_examples", "generated"]
+# _results.py: the results-table directive, which imports docutils (a docs build
+# requirement, not a test one)
+collect_ignore = ["conf.py", "_results.py", "_build", "auto_examples", "generated"]
 
 # Pages whose doctests need an optional dependency (not in the minimum-versions CI
 # job): skipped, with the reason, when it is missing.
