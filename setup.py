@@ -39,6 +39,8 @@ setup(
     extras_require={
         "test": [
             "pytest>=7.0",
+            # the suite runs on two workers (pytest.ini), each on one torch thread
+            "pytest-xdist>=3.6",
             "pandas>=1.4.4",
             "matplotlib>=3.6.0",
             "dask[distributed]>=2023.1",
