@@ -58,7 +58,16 @@ from sklearn.utils.fixes import parse_version
 from sklearn.utils.metadata_routing import _raise_for_params as raise_for_params
 from sklearn.utils.validation import _check_sample_weight
 
+# numpy's warning for arrays made from ragged nested sequences: numpy < 1.24 makes an
+# object array and warns (numpy.VisibleDeprecationWarning), later ones raise a
+# ValueError; numpy.exceptions holds the class from 1.25, the main namespace drops
+# it in 2.0. Delete with numpy 1.24 as the minimum.
+VisibleDeprecationWarning = getattr(
+    getattr(np, "exceptions", None), "VisibleDeprecationWarning", None
+) or getattr(np, "VisibleDeprecationWarning")
+
 __all__ = [
+    "VisibleDeprecationWarning",
     "DROPOUT_LAYERS",
     "NORMALIZATION_LAYERS",
     "HasMethods",

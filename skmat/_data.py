@@ -16,6 +16,7 @@ id). This module is the one place that knows how to take rows of X:
 """
 
 import numbers
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -24,7 +25,7 @@ from scipy.sparse import issparse
 from skorch.helper import SliceDataset, SliceDict
 from torch.utils.data import default_collate
 
-from ._compat import safe_indexing
+from ._compat import VisibleDeprecationWarning, safe_indexing
 
 #: Key of the input in a batch when X is not a dict (the module gets it positionally).
 INPUT_KEY = "X"
@@ -284,8 +285,10 @@ def _as_array(value, name):
             )
         return value
     try:
-        array = np.asarray(value)
-    except ValueError as exc:  # ragged nesting
+        with warnings.catch_warnings():  # numpy < 1.24 only warns on ragged nesting
+            warnings.simplefilter("error", VisibleDeprecationWarning)
+            array = np.asarray(value)
+    except (ValueError, VisibleDeprecationWarning) as exc:  # ragged nesting
         raise ValueError(
             f"{name} must be an array with one row per example; got nested "
             "sequences of different lengths that numpy cannot make into one "
