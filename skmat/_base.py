@@ -274,10 +274,17 @@ class HeldOutNetClassifier(
             fitted.update(held_out_estimators_=[], held_out_estimators_samples_=[])
         elif self._needs_held_out(groups):
             draws = [draws_at_random(kind, self._folds()) for kind, _ in keys]
-            seed = draw_seed(rng) if any(draws) else None
+            held_out_seed = draw_seed(rng) if any(draws) else None
             for key in dict.fromkeys(keys):  # each distinct phase once, in order
                 spec = self._held_out_spec(
-                    final_net, probe, inputs, y_encoded, routed, make_net, key, seed
+                    final_net,
+                    probe,
+                    inputs,
+                    y_encoded,
+                    routed,
+                    make_net,
+                    key,
+                    held_out_seed,
                 )
                 result = run_held_out_phase(
                     progress,
