@@ -274,17 +274,10 @@ class HeldOutNetClassifier(
             fitted.update(held_out_estimators_=[], held_out_estimators_samples_=[])
         elif self._needs_held_out(groups):
             draws = [draws_at_random(kind, self._folds()) for kind, _ in keys]
-            held_out_seed = draw_seed(rng) if any(draws) else None
+            seed = draw_seed(rng) if any(draws) else None  # the held-out phases'
             for key in dict.fromkeys(keys):  # each distinct phase once, in order
                 spec = self._held_out_spec(
-                    final_net,
-                    probe,
-                    inputs,
-                    y_encoded,
-                    routed,
-                    make_net,
-                    key,
-                    held_out_seed,
+                    final_net, probe, inputs, y_encoded, routed, make_net, key, seed
                 )
                 result = run_held_out_phase(
                     progress,
