@@ -40,8 +40,9 @@ from sklearn.model_selection import StratifiedKFold
 from skorch import NeuralNetClassifier
 
 from skmat import InMemoryDataLoader
-from skmat._data import RowDataset, check_net_input
+from skmat._data import check_net_input
 from skmat._held_out import HeldOutSpec, fit_held_out
+from skmat._rows import RowDataset
 from skmat._user_net import make_shifted_net
 
 

@@ -34,13 +34,6 @@ from ._compat import (
     StrOptions,
     fit_context,
 )
-from ._data import (
-    GROUP_KEY,
-    SHIFT_KEY,
-    TABLE,
-    WEIGHT_KEY,
-    RowDataset,
-)
 from ._early_stopping import add_early_stopping, early_stopping_result
 from ._held_out import (
     HeldOutStrategy,
@@ -55,6 +48,7 @@ from ._predict import FittedNetMixin, inferred_group_ids
 from ._proba import check_proba, held_out_source, warn_if_degenerate
 from ._progress import FitProgress, PhaseClock, with_progress, without_progress
 from ._random import draw_seed, forked_torch_rng
+from ._rows import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset
 from ._search import run_search
 from ._user_net import (
     criterion_class_weight,
@@ -91,7 +85,7 @@ class TrainingExtras(Bunch):
         )
 
     def row_extras(self):
-        """The extras as :class:`~skmat._data.RowDataset` keys."""
+        """The extras as :class:`~skmat._rows.RowDataset` keys."""
         keys = {"logit_shift": SHIFT_KEY, "sample_weight": WEIGHT_KEY}
         keys["groups"] = GROUP_KEY
         return {key: self[name] for name, key in keys.items() if self[name] is not None}
@@ -253,7 +247,7 @@ class HeldOutNetClassifier(
         n_samples, n_classes = len(inputs), len(classes)
         rng, seed = check_random_state(self.random_state), self.random_state
         make_net = dict(
-            n_features=inputs.source.shape[1] if inputs.kind == TABLE else None,
+            n_features=inputs.n_features,
             n_classes=n_classes,
             random_state=seed if isinstance(seed, Integral) else draw_seed(rng),
             verbose=self.verbose >= 2,

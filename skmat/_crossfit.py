@@ -24,10 +24,10 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import column_or_1d
 
 from ._compat import safe_indexing
-from ._data import WEIGHT_KEY, RowDataset
 from ._net import LogitShiftMixin, net_logits
 from ._predict import inferred_group_ids
 from ._random import forked_torch_rng
+from ._rows import WEIGHT_KEY, RowDataset
 from ._validation import check_input
 
 #: How many data sets a scorer keeps the cross-fitted groups of.

@@ -32,7 +32,6 @@ from scipy.special import softmax
 from sklearn.utils import Bunch
 
 from ._batching import choose_engine
-from ._data import TABLE
 from ._kfold import fit_folds_batched, fit_folds_one_by_one
 from ._net import TrainingDiverged, divergence, divergence_advice, net_logits
 from ._proba import check_finite, in_class_columns
@@ -284,7 +283,7 @@ def resolve_held_out(
             cv,
             y,
             n_samples=len(inputs),
-            X=inputs.source if inputs.kind == TABLE else None,
+            X=inputs.table,
             split_params=split_params,
             seed=seed,
             alternative="use held_out='xrm' (XRM's twins need no folds)"

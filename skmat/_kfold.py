@@ -8,16 +8,17 @@ from joblib import effective_n_jobs
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 
-from ._data import WEIGHT_KEY, RowDataset, take_fit_params
 from ._interrupt import raise_if_interrupted
 from ._net import with_own_files
 from ._progress import with_progress, without_progress
+from ._rows import WEIGHT_KEY, RowDataset
 from ._stacked import fit_stacked
+from ._validation import take_fit_params
 
 
 def fit_one(estimator, inputs, y, train, *, is_net, sample_weight=None, params=None):
     """Fit ``estimator`` (a clone, fitted in place) on the rows ``train``: a net on a
-    :class:`~skmat._data.RowDataset` of them, any other estimator on the rows
+    :class:`~skmat._rows.RowDataset` of them, any other estimator on the rows
     themselves (``params``: its fit parameters, for all rows)."""
     if is_net:
         extras = {} if sample_weight is None else {WEIGHT_KEY: sample_weight}

@@ -10,15 +10,8 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.utils import to_tensor
 
-from ._data import (
-    GROUP_KEY,
-    SHIFT_KEY,
-    WEIGHT_KEY,
-    RowCollate,
-    RowDataset,
-    module_arguments,
-)
 from ._random import forked_torch_rng
+from ._rows import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset, module_arguments
 
 
 def class_balanced_mean(per_example, y, n_classes, weight=None, class_weight=None):
@@ -135,7 +128,7 @@ class LogitShiftMixin:
     """Adds skmat's per-example training rule to a skorch ``NeuralNetClassifier``
     (sub)class; MAT, JTT, Group DRO and group reweighting are uses of it.
 
-    * A batch's ``X`` may be a dict (as :class:`skmat._data.RowDataset` makes it)
+    * A batch's ``X`` may be a dict (as :class:`skmat._rows.RowDataset` makes it)
       holding the input (under ``"X"``, or a dict input's own keys) and the
       per-example extras: a logit shift (n_samples, n_classes), a weight and an
       integer group (0 .. n_groups - 1); only the input reaches ``module.forward``.
@@ -181,12 +174,12 @@ class LogitShiftMixin:
             return super().fit(X, y, **fit_params)
 
     def get_iterator(self, dataset, training=False):
-        # a collate_fn of the user's (padding sequences) collates the input and
-        # labels of skmat's rows; the extras are collated beside them
+        # the net's own collate_fn meets skmat's rows as the input's kind says
         iterator = super().get_iterator(dataset, training=training)
         prefix = "iterator_train" if training else "iterator_valid"
-        if "collate_fn" in self.get_params_for(prefix):
-            iterator.collate_fn = RowCollate(iterator.collate_fn)
+        own = "collate_fn" in self.get_params_for(prefix)
+        if own and isinstance(dataset, RowDataset):
+            iterator.collate_fn = dataset.collate(iterator.collate_fn)
         return iterator
 
     def infer(self, x, **fit_params):

@@ -31,8 +31,8 @@ from ._crossfit import (
     plain_copy,
     predict_codes,
 )
-from ._data import SHIFT_KEY, WEIGHT_KEY, RowDataset
 from ._random import forked_torch_rng
+from ._rows import SHIFT_KEY, WEIGHT_KEY, RowDataset
 from ._stacked import fit_stacked
 from .metrics import CrossFitGroupScorer
 

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
-from ._data import DATASET, MAPPING, module_arguments
 from ._net import batch_loss, criterion_reduction, example_losses, shifted_output
 from ._random import TorchRNGStream
+from ._rows import module_arguments
 
 #: Input arrays up to this many bytes in all are copied to the nets' device once;
 #: larger ones stay where they are and each step's rows are copied over.
@@ -191,7 +191,7 @@ def fit_stacked(
     """Fit unfitted clones of one shifted net, each on its own rows, as one stacked
     model: the engine's boundary, with the contract of the one-by-one path.
 
-    Each net ends as its own ``fit`` on a :class:`~skmat._data.RowDataset` of its
+    Each net ends as its own ``fit`` on a :class:`~skmat._rows.RowDataset` of its
     rows leaves it (weights, optimizer state, history), up to float rounding; the
     net must pass :func:`skmat._batching.batching_obstacle`. At step t every model
     takes its own t-th batch; a model with no batch left leaves the stack.
@@ -211,7 +211,7 @@ default=None
     logit_shift : list, default=None
         One entry per net: None, or the logit shift of every row, an ndarray of
         shape (n_samples, n_classes) (only the net's own rows are read), added as
-        the net's own fit on a :class:`~skmat._data.RowDataset` with that shift
+        the net's own fit on a :class:`~skmat._rows.RowDataset` with that shift
         adds it (:func:`skmat._net.shifted_output`).
     before_step : callable, default=None
         Called at every step, before the forward pass and the optimizer step, as
@@ -408,10 +408,8 @@ class StackedRows:
             )
             self.shifts = torch.stack([torch.as_tensor(s) for s in given]).to(device)
         self.leaves = None
-        if inputs.kind != DATASET:
-            source = inputs.source
-            leaves = source if inputs.kind == MAPPING else {None: source}
-            leaves = {key: torch.as_tensor(value) for key, value in leaves.items()}
+        leaves = inputs.tensors()
+        if leaves is not None:
             size = sum(
                 leaf.element_size() * leaf.nelement() for leaf in leaves.values()
             )

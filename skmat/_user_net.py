@@ -19,25 +19,11 @@ from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import ValidSplit
 
-from ._data import (
-    TABLE,
-    WEIGHT_KEY,
-    NetInput,
-    RowDataset,
-    check_net_input,
-    is_integer_table,
-)
+from ._data import TABLE_DTYPES, check_net_input
 from ._loader import InMemoryDataLoader
 from ._net import LogitShiftNeuralNetClassifier, shifted_net_class
 from ._random import forked_torch_rng, seeded_splitter
-
-#: The numpy dtype a floating table takes for a module whose parameters have the
-#: torch dtype (float32 for every other module).
-TABLE_DTYPES = {
-    torch.float64: np.float64,
-    torch.float32: np.float32,
-    torch.float16: np.float16,
-}
+from ._rows import WEIGHT_KEY, RowDataset
 
 #: Defaults of the NeuralNetClassifier that wraps a bare torch module: those of
 #: scikit-learn's MLPClassifier (Adam, lr 1e-3, 200 epochs, batches of 200).
@@ -358,18 +344,8 @@ def probe_estimator(net, inputs, n_classes):
     stays integer when the module takes it (token ids), else becomes floating
     the same way (a linear layer on integer features)."""
     probe = initialized_probe(net)
-    if inputs.kind != TABLE:
-        return probe_net(net, inputs, n_classes, "estimator", probe), inputs
-    source = inputs.source
     module_dtype = module_floating_dtype(probe)
-    floating = TABLE_DTYPES.get(module_dtype, np.float32)
-    as_floating = inputs
-    if source.dtype != floating:
-        as_floating = NetInput(source.astype(floating), TABLE)
-    if not is_integer_table(source):
-        candidates = [as_floating]
-    else:
-        candidates = [inputs, as_floating]
+    candidates = inputs.dtype_candidates(module_dtype)
     error = None
     for candidate in candidates:
         try:
@@ -377,7 +353,11 @@ def probe_estimator(net, inputs, n_classes):
             return probe, candidate
         except ValueError as exc:
             error = exc if error is None else error
-    if module_dtype is not None and module_dtype not in TABLE_DTYPES:
+    if (
+        inputs.table is not None
+        and module_dtype is not None
+        and module_dtype not in TABLE_DTYPES
+    ):
         raise ValueError(
             f"{error} The module's parameters are {module_dtype}, which a table "
             "(validated into a numpy array) cannot hold: cast X in the module's "

@@ -7,10 +7,12 @@ folds of a ``cv`` parameter (:func:`make_splits`). Every estimator module and
 """
 
 import warnings
+from collections.abc import Mapping
 from inspect import signature
 from numbers import Integral
 
 import numpy as np
+import torch
 from scipy.sparse import issparse
 from sklearn import get_config
 from sklearn.model_selection import StratifiedKFold, check_cv
@@ -28,31 +30,65 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
+from skorch.helper import SliceDict
 
 from ._compat import check_sample_weight, raise_for_params
 from ._data import (
-    ARRAY,
-    MAPPING,
-    TABLE,
-    NetInput,
+    ArrayInput,
+    MappingInput,
+    TableInput,
     check_net_input,
-    detached,
     input_kind,
     is_integer_table,
-    non_numeric_columns,
+    n_rows,
+    take_rows,
 )
 from ._random import seeded_splitter
 from ._user_net import is_net
 
 
+def take_fit_params(params, rows, n_samples):
+    """Fit parameters for the rows ``rows``: those with one entry per example (of
+    ``n_samples``) are indexed, the others passed as they are."""
+    taken = {}
+    for name, value in (params or {}).items():
+        try:
+            per_row = value is not None and n_rows(value) == n_samples
+        except TypeError:
+            per_row = False
+        taken[name] = take_rows(value, rows) if per_row else value
+    return taken
+
+
+def detached(X):
+    """``X`` with its tensors (and a dict's) detached from autograd's graph: skmat
+    trains nets on X, never through it."""
+    if torch.is_tensor(X):
+        return X.detach() if X.requires_grad else X
+    if isinstance(X, Mapping) and any(
+        torch.is_tensor(value) and value.requires_grad for value in X.values()
+    ):
+        values = {key: detached(value) for key, value in X.items()}
+        return SliceDict(**values) if isinstance(X, SliceDict) else values
+    return X
+
+
+def non_numeric_columns(X):
+    """The columns of a DataFrame that hold neither numbers nor booleans (strings,
+    categories, dates), as ``{name: dtype name}``; empty for other inputs."""
+    if not (hasattr(X, "dtypes") and hasattr(X, "columns")):
+        return {}
+    return {
+        column: str(dtype)
+        for column, dtype in zip(X.columns, X.dtypes)
+        if getattr(dtype, "kind", "O") not in "biuf"
+    }
+
+
 def input_spec(inputs):
     """The form of fit's input (:class:`~skmat._data.NetInput`) that prediction
     must match (``_input_spec_``): its kind, a table's dtype, a dict's keys."""
-    return Bunch(
-        kind=inputs.kind,
-        dtype=inputs.source.dtype if inputs.kind == TABLE else None,
-        keys=sorted(inputs.source) if inputs.kind == MAPPING else None,
-    )
+    return Bunch(**inputs.spec())
 
 
 def check_input(estimator, X, y=None, *, reset):
@@ -69,20 +105,21 @@ def check_input(estimator, X, y=None, *, reset):
     if not reset:
         check_is_fitted(estimator)
         spec = estimator._input_spec_
-        if (kind == MAPPING) != (spec.kind == MAPPING):
+        mapping = MappingInput.kind
+        if (kind.kind == mapping) != (spec.kind == mapping):
             expected = (
                 f"a dict with the keys {spec['keys']}"
-                if spec.kind == MAPPING
+                if spec.kind == mapping
                 else "arrays, tensors or a Dataset"
             )
             raise ValueError(
                 f"X must be {expected}, as in fit; got {type(X).__name__}."
             )
-        if spec.kind == TABLE:
-            kind = TABLE  # scikit-learn's validation says what is wrong
-        elif kind == TABLE:
-            kind = ARRAY
-    if kind == TABLE:
+        if spec.kind == TableInput.kind:
+            kind = TableInput  # scikit-learn's validation says what is wrong
+        elif kind is TableInput:
+            kind = ArrayInput
+    if kind is TableInput:
         if reset:
             # float64 stays float64 until the module's dtype is known (fit casts
             # floating tables to it, float32 for most modules)
@@ -129,7 +166,7 @@ def check_input(estimator, X, y=None, *, reset):
             X = X.copy()
         if not reset and X.dtype != dtype:
             X = X.astype(dtype)
-        inputs = NetInput(X, TABLE)
+        inputs = TableInput(X)
     else:
         inputs = check_net_input(X, kind)
         if y is not None:
@@ -189,7 +226,7 @@ def check_fit_data(estimator, X, y, sample_weight, groups):
     inputs, y = check_input(estimator, X, y, reset=True)
     for name in ("n_features_in_", "feature_names_in_"):
         value = vars(estimator).pop(name, None)  # set by validate_data
-        if value is not None and inputs.kind == TABLE:
+        if value is not None and inputs.table is not None:
             fitted[name] = value
     check_classification_targets(y)
     encoder = LabelEncoder().fit(y)

@@ -22,11 +22,11 @@ import torch
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from ._data import ROW_KEY, WEIGHT_KEY, RowDataset
 from ._lockstep import train_lockstep
 from ._net import with_own_files
 from ._progress import with_progress, without_progress
 from ._random import MAX_SEED, forked_torch_rng
+from ._rows import ROW_KEY, WEIGHT_KEY, RowDataset
 from ._stacked import fit_stacked
 
 

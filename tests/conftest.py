@@ -5,7 +5,8 @@ from sklearn.datasets import make_classification
 from skorch import NeuralNetClassifier
 
 from skmat import InMemoryDataLoader, MATClassifier
-from skmat._data import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset, check_net_input
+from skmat._data import check_net_input
+from skmat._rows import GROUP_KEY, SHIFT_KEY, WEIGHT_KEY, RowDataset
 
 from .modules import Linear
 

@@ -17,7 +17,7 @@ from skmat import (
     JTTClassifier,
     MATClassifier,
 )
-from skmat._data import GROUP_KEY, WEIGHT_KEY
+from skmat._rows import GROUP_KEY, WEIGHT_KEY
 from skmat._user_net import make_shifted_net
 from skmat.datasets import make_overparam_toy
 from skmat.metrics import worst_group_accuracy, worst_group_scorer

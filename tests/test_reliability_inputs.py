@@ -350,6 +350,7 @@ def _padding_net(**params):
 
 # the uniform held_out_proba below are degenerate on purpose
 @pytest.mark.filterwarnings("ignore::skmat.exceptions.DegenerateHeldOutWarning")
+@pytest.mark.xfail(strict=True, reason="the padding-collate kind is not in _data yet")
 @pytest.mark.parametrize("held_out", ["kfold", "xrm"])
 def test_a_dataset_with_a_padding_collate_fn_fits(held_out):
     data = VariableLength()

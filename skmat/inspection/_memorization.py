@@ -13,14 +13,14 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from skorch import NeuralNetClassifier
 
 from .._compat import HasMethods, StrOptions, validate_params
-from .._data import TABLE, input_kind, n_rows, take_fit_params, take_rows
+from .._data import n_rows, table_of, take_rows
 from .._held_out import model_proba
 from .._mat import MATClassifier
 from .._net import LogitShiftMixin
 from .._proba import check_finite, check_proba, in_class_columns
 from .._random import draw_seed, forked_torch_rng
 from .._user_net import as_weighted_net, weighted_net_data
-from .._validation import check_input, make_splits
+from .._validation import check_input, make_splits, take_fit_params
 
 _PROCEDURES = ("estimator", "erm")
 
@@ -423,7 +423,7 @@ def _estimator_halves(
             5 if cv is None else cv,
             y,
             n_samples=n_samples,
-            X=X if input_kind(X) == TABLE else None,
+            X=table_of(X),
             split_params={} if groups is None else {"groups": groups},
             seed=seed,
             # in_sample="folds": every example must be in some training fold
