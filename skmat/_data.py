@@ -273,9 +273,13 @@ class TableInput(ArrayInput):
         as_floating = self
         if self.source.dtype != floating:
             as_floating = type(self)(self.source.astype(floating), self.row_index)
-        if is_integer_table(self.source):
-            return [self, as_floating]
-        return [as_floating]
+        source = self.source
+        integer = (
+            source.dtype.kind in "iub"
+            if hasattr(source.dtype, "kind")
+            else not (source.is_floating_point() or source.is_complex())
+        )
+        return [self, as_floating] if integer else [as_floating]
 
     def spec(self):
         return dict(kind=self.kind, dtype=self.source.dtype, keys=None)
@@ -502,16 +506,3 @@ def take_rows(X, rows):
 def table_of(X):
     """``X`` itself when it is a table, else None: what a ``cv`` splitter gets as X."""
     return X if input_kind(X) is TableInput else None
-
-
-def is_integer_table(X):
-    """Whether a 2-D table holds integers or booleans only (token ids, counts);
-    pandas' nullable dtypes (``Int64``, ``boolean``) count by their kind."""
-    if hasattr(X, "dtypes") and hasattr(X, "columns"):
-        return all(getattr(dtype, "kind", "O") in "iub" for dtype in X.dtypes)
-    if torch.is_tensor(X):
-        return not (X.is_floating_point() or X.is_complex())
-    dtype = getattr(X, "dtype", None)
-    if dtype is None:
-        dtype = np.asarray(X).dtype
-    return np.dtype(dtype).kind in "iub"

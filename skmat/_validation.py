@@ -39,7 +39,6 @@ from ._data import (
     TableInput,
     check_net_input,
     input_kind,
-    is_integer_table,
     n_rows,
     take_rows,
 )
@@ -71,6 +70,19 @@ def detached(X):
         values = {key: detached(value) for key, value in X.items()}
         return SliceDict(**values) if isinstance(X, SliceDict) else values
     return X
+
+
+def is_integer_table(X):
+    """Whether a 2-D table holds integers or booleans only (token ids, counts);
+    pandas' nullable dtypes (``Int64``, ``boolean``) count by their kind."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):
+        return all(getattr(dtype, "kind", "O") in "iub" for dtype in X.dtypes)
+    if torch.is_tensor(X):
+        return not (X.is_floating_point() or X.is_complex())
+    dtype = getattr(X, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(X).dtype
+    return np.dtype(dtype).kind in "iub"
 
 
 def non_numeric_columns(X):
