@@ -8,9 +8,10 @@ id). This module is the one place that knows the kinds of X: each is a subclass 
 :class:`NetInput` (:class:`TableInput`, :class:`ArrayInput`, :class:`MappingInput`,
 :class:`DatasetInput`) with every operation the phases of a fit need, and
 :data:`KINDS` lists them in the order :func:`input_kind` tries them. A new kind of
-input is a new subclass here, added to :data:`KINDS`. :func:`check_net_input`
-validates X and wraps it in its kind; the rows that each net sees are
-:meth:`NetInput.take` of it (lazily: a Dataset is never read whole).
+input is a new subclass here, added to :data:`KINDS`; a net's own ``collate_fn``
+(for Datasets of variable-length sequences) meets the rows in :class:`OwnCollate`.
+:func:`check_net_input` validates X and wraps it in its kind; the rows that each
+net sees are :meth:`NetInput.take` of it (lazily: a Dataset is never read whole).
 """
 
 import copy
@@ -161,6 +162,10 @@ class NetInput:
         :data:`INPUT_KEY`; the extras are added beside it."""
         return {INPUT_KEY: x}
 
+    def input_of(self, features):
+        """The input in ``features``: the inverse of :meth:`features`."""
+        return features[INPUT_KEY]
+
     def for_estimator(self):
         """These rows in a form that a scikit-learn estimator or a skorch net takes
         as X: an array or tensor, a ``SliceDict``, or a ``SliceDataset``."""
@@ -202,8 +207,9 @@ class NetInput:
 
     def loader_collate(self, collate_fn):
         """The ``collate_fn`` of a loader over a :class:`~skmat._rows.RowDataset`
-        of these rows when the net sets its own, ``collate_fn``, for that loader."""
-        return collate_fn
+        of these rows when the net sets its own, ``collate_fn``, for that loader:
+        :class:`OwnCollate`, so it gets the pairs skorch would give it."""
+        return OwnCollate(collate_fn, self)
 
     def describe(self):
         """A few words on what the input is, for error messages."""
@@ -343,6 +349,9 @@ class MappingInput(NetInput):
     def features(self, x):
         return dict(x)
 
+    def input_of(self, features):
+        return {k: v for k, v in features.items() if k not in EXTRA_KEYS}
+
     def for_estimator(self):
         return SliceDict(**self.rows(np.arange(len(self))))
 
@@ -448,6 +457,29 @@ class DatasetInput(NetInput):
 
     def describe(self):
         return f"a {type(self.source).__name__} of {len(self.source)} examples"
+
+
+class OwnCollate:
+    """A net's own ``collate_fn`` (one that pads variable-length sequences, say)
+    over skmat's rows: it collates each row's ``(input, label)`` pair, as skorch
+    would hand it a Dataset's ``(x, y)`` items or the rows of arrays, and the
+    extras beside them. A whole batch (``skmat.InMemoryDataLoader``) goes to it as
+    it is."""
+
+    def __init__(self, collate_fn, inputs):
+        self.collate_fn = collate_fn
+        self.inputs = inputs
+
+    def __call__(self, items):
+        first = items[0][0] if isinstance(items, list) and items else None
+        if not isinstance(first, Mapping):
+            return self.collate_fn(items)
+        pairs = [(self.inputs.input_of(each), label) for each, label in items]
+        x, label = self.collate_fn(pairs)
+        batch = self.inputs.features(x)
+        for key in first.keys() & EXTRA_KEYS:
+            batch[key] = default_collate([features[key] for features, _ in items])
+        return batch, label
 
 
 #: The kinds of input, in the order :func:`input_kind` tries them.

@@ -148,3 +148,44 @@ def test_the_kinds_are_tried_in_order_and_refuse_what_they_cannot_read():
         check_net_input(np.full((2, 2, 2), np.nan))
     with pytest.raises(ValueError, match="reshape a single feature"):
         check_net_input(np.zeros(3), ArrayInput)
+
+
+def _pad(pairs):
+    sequences, labels = zip(*pairs)
+    padded = torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True)
+    return padded, torch.as_tensor(labels)
+
+
+class Sequences(torch.utils.data.Dataset):
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return torch.arange(1, i + 2), i
+
+
+@pytest.mark.parametrize("X", [Sequences(), TOKENS], ids=["dataset", "dict"])
+def test_the_nets_own_collate_fn_gets_input_label_pairs_and_the_extras_ride_along(X):
+    inputs = check_net_input(X)
+    dataset = RowDataset(
+        inputs, np.arange(3), {WEIGHT_KEY: np.arange(3.0)}, rows=[0, 1, 2]
+    )
+    seen = []
+
+    def collate(pairs):
+        seen.append(pairs)
+        return (
+            _pad(pairs)
+            if isinstance(X, Sequences)
+            else torch.utils.data.default_collate(pairs)
+        )
+
+    features, labels = dataset.collate(collate)([dataset[i] for i in range(3)])
+    assert all(WEIGHT_KEY not in x for x, _ in seen[0] if isinstance(x, dict))
+    assert_array_equal(labels, [0, 1, 2])
+    assert_array_equal(features.pop(WEIGHT_KEY), [0.0, 1.0, 2.0])
+    if isinstance(X, Sequences):
+        assert_array_equal(features[INPUT_KEY], [[1, 0, 0], [1, 2, 0], [1, 2, 3]])
+    else:
+        assert set(features) == {"ids", "mask"}
+        assert_array_equal(features["ids"], TOKENS["ids"][:3])

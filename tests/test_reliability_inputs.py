@@ -16,6 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
+from torch.utils.data import default_collate
 
 from skmat import JTTClassifier, MATClassifier
 from skmat.inspection import memorization_score
@@ -350,7 +351,6 @@ def _padding_net(**params):
 
 # the uniform held_out_proba below are degenerate on purpose
 @pytest.mark.filterwarnings("ignore::skmat.exceptions.DegenerateHeldOutWarning")
-@pytest.mark.xfail(strict=True, reason="the padding-collate kind is not in _data yet")
 @pytest.mark.parametrize("held_out", ["kfold", "xrm"])
 def test_a_dataset_with_a_padding_collate_fn_fits(held_out):
     data = VariableLength()
@@ -372,3 +372,30 @@ def test_a_padding_collate_fn_for_training_only_says_what_to_add():
     data = VariableLength()
     with pytest.raises(ValueError, match="set iterator_valid__collate_fn too"):
         MATClassifier(_padding_net(), random_state=0).fit(data, data.y)
+
+
+def test_a_collate_fn_on_arrays_and_dicts_trains_as_without_it(noisy_data):
+    # the net's own collate_fn gets skorch's (x, y) pairs whatever the input
+    X, y = noisy_data
+    loaders = dict(
+        iterator_train=torch.utils.data.DataLoader,
+        iterator_valid=torch.utils.data.DataLoader,
+        iterator_train__shuffle=True,
+    )
+    collate = dict(
+        iterator_train__collate_fn=default_collate,
+        iterator_valid__collate_fn=default_collate,
+    )
+    proba = np.full((len(y), 2), 0.5)
+    for data in (X, {"X": X}):
+        fits = [
+            MATClassifier(
+                small_net(max_epochs=3, module__n_features_in=6, **loaders, **extra),
+                shift_strength=0.0,
+                random_state=0,
+            ).fit(data, y, held_out_proba=proba)
+            for extra in ({}, collate)
+        ]
+        assert_allclose(
+            fits[0].predict_proba(data), fits[1].predict_proba(data), atol=1e-6
+        )
