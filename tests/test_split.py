@@ -5,7 +5,9 @@ import pytest
 from numpy.testing import assert_array_equal
 from sklearn.model_selection import train_test_split
 
+from skmat._crossfit import crossfit_halves
 from skmat._split import stratified_split
+from skmat._xrm import _halves
 
 
 def assert_partition(train, valid, n_samples, n_valid):
@@ -70,3 +72,32 @@ def test_split_is_train_test_split_of_the_row_positions(
 def test_split_needs_a_row_on_each_side(n_valid):
     with pytest.raises(ValueError, match="needs 1 to 9 validation rows"):
         stratified_split(10, n_valid, seed=0)
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        [7, 4, 1],  # a lone example joins the odd class
+        [5, 3, 1, 1],  # lone examples pool
+        [8, 6, 2],
+        [9, 6, 3, 1],
+        [1, 1],
+        [3],
+    ],
+)
+@pytest.mark.parametrize("seed", range(5))
+def test_xrm_halves_split_every_class_within_one(counts, seed):
+    y = np.repeat(np.arange(len(counts)), counts)
+    halves = _halves(y, np.random.RandomState(seed))
+    assert_partition(*halves, len(y), len(y) // 2)
+    for c in range(len(counts)):
+        assert abs(np.sum(y[halves[0]] == c) - np.sum(y[halves[1]] == c)) <= 1
+
+
+def test_crossfit_halves_swap_the_two_parts():
+    y = np.repeat([0, 1], [7, 4])
+    (a, b), (c, d) = crossfit_halves(y, seed=0)
+    assert_array_equal(a, d)
+    assert_array_equal(b, c)
+    assert_partition(a, b, 11, 5)
+    assert abs(np.sum(y[a] == 1) - np.sum(y[b] == 1)) == 0
