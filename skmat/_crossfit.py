@@ -20,7 +20,6 @@ the functions here.
 import numpy as np
 from joblib import hash as joblib_hash
 from sklearn.base import clone
-from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import column_or_1d
 
 from ._compat import safe_indexing
@@ -28,6 +27,7 @@ from ._net import LogitShiftMixin, net_logits
 from ._predict import inferred_group_ids
 from ._random import forked_torch_rng
 from ._rows import WEIGHT_KEY, RowDataset
+from ._split import stratified_split
 from ._validation import check_input
 
 #: How many data sets a scorer keeps the cross-fitted groups of.
@@ -53,11 +53,8 @@ def crossfit_halves(y, seed):
         raise ValueError(
             f"Cross-fitted groups need at least 2 examples to score on; got {len(y)}."
         )
-    counts = np.unique(y, return_counts=True)[1]
-    splitter = (StratifiedKFold if counts.min() >= 2 else KFold)(
-        2, shuffle=True, random_state=seed
-    )
-    return list(splitter.split(np.zeros((len(y), 1)), y))
+    first, second = stratified_split(len(y), len(y) // 2, seed, strata=(y,))
+    return [(first, second), (second, first)]
 
 
 def plain_copy(net, seed):

@@ -4,11 +4,11 @@ validation split, and the skorch callback that scores it."""
 from copy import deepcopy
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 from skorch.callbacks import Callback
 
 from ._net import net_logits, without_callback
 from ._random import forked_torch_rng
+from ._split import stratified_split
 
 #: History keys: validation worst-group and average accuracy, one value per epoch.
 VALID_SCORE_KEY = "valid_worst_group_accuracy"
@@ -130,17 +130,7 @@ def add_early_stopping(
             f"validation_fraction={validation_fraction} leaves no training "
             f"examples out of {n_samples}; use a smaller fraction."
         )
-    stratify = None
-    for strata in (group_ids, y):
-        counts = np.bincount(strata)
-        counts = counts[counts > 0]
-        if counts.min() >= 2 and len(counts) <= min(n_valid, n_samples - n_valid):
-            stratify = strata
-            break
-    train, valid = train_test_split(
-        np.arange(n_samples), test_size=n_valid, stratify=stratify, random_state=seed
-    )
-    train, valid = np.sort(train), np.sort(valid)
+    train, valid = stratified_split(n_samples, n_valid, seed, strata=(group_ids, y))
     missing = np.setdiff1d(np.unique(y), y[train])
     if missing.size:
         raise ValueError(

@@ -20,7 +20,6 @@ import warnings
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.base import clone
-from sklearn.model_selection import train_test_split
 
 from ._crossfit import (
     SCORE_NAMES,
@@ -33,6 +32,7 @@ from ._crossfit import (
 )
 from ._random import forked_torch_rng
 from ._rows import SHIFT_KEY, WEIGHT_KEY, RowDataset
+from ._split import stratified_split
 from ._stacked import fit_stacked
 from .metrics import CrossFitGroupScorer
 
@@ -56,19 +56,7 @@ def selection_split(y, fraction, seed, sample_weight=None):
             "to group them). Give more examples, another selection_fraction, or a "
             "single shift_strength (no choice)."
         )
-    counts = np.bincount(y)
-    stratify = y if np.all(counts[counts > 0] >= 2) else None
-    try:
-        train, valid = train_test_split(
-            np.arange(n_samples),
-            test_size=n_valid,
-            stratify=stratify,
-            random_state=seed,
-        )
-    except ValueError:  # too few validation rows to hold every class
-        train, valid = train_test_split(
-            np.arange(n_samples), test_size=n_valid, random_state=seed
-        )
+    train, valid = stratified_split(n_samples, n_valid, seed, strata=(y,))
     for rows, role in [(valid, "held out to choose"), (train, "left to train")]:
         if sample_weight is not None and not np.any(sample_weight[rows] > 0):
             raise ValueError(
@@ -77,7 +65,7 @@ def selection_split(y, fraction, seed, sample_weight=None):
                 "choice would be arbitrary. Give more examples a positive weight or "
                 "a single shift_strength."
             )
-    return np.sort(train), np.sort(valid)
+    return train, valid
 
 
 def evaluate_candidates(

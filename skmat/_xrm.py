@@ -27,6 +27,7 @@ from ._net import with_own_files
 from ._progress import with_progress, without_progress
 from ._random import MAX_SEED, forked_torch_rng
 from ._rows import ROW_KEY, WEIGHT_KEY, RowDataset
+from ._split import stratified_split
 from ._stacked import fit_stacked
 
 
@@ -56,12 +57,18 @@ def xrm_flip_labels(labels, proba, generator):
 
 
 def _halves(y, rng):
-    """Two halves of ``range(len(y))``, stratified by label: each class's examples
-    shuffled and dealt alternately, so sizes differ by at most one overall and per
-    class."""
-    shuffled = rng.permutation(len(y))
-    dealt = shuffled[np.argsort(y[shuffled], kind="stable")]
-    return [np.sort(dealt[0::2]), np.sort(dealt[1::2])]
+    """Two halves of ``range(len(y))`` (:func:`skmat._split.stratified_split`),
+    stratified by label so that sizes differ by at most one overall and per class;
+    the examples of classes with a single one are pooled into one stratum, or join a
+    class of odd size when there is only one of them (then the halves are at random
+    if every other class has an even size)."""
+    codes, counts = np.unique(y, return_inverse=True, return_counts=True)[1:]
+    lone = counts[codes] == 1
+    odd = np.flatnonzero((counts % 2 == 1) & (counts > 1))
+    # A lone example beside an odd class's: their stratum, of even size, halves
+    # exactly, so the class still splits within one.
+    codes[lone] = odd[0] if lone.sum() == 1 and odd.size else len(counts)
+    return list(stratified_split(len(y), len(y) // 2, rng, strata=(codes,)))
 
 
 def _probabilities(net):

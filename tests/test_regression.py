@@ -8,7 +8,8 @@ the redesign reproduced them to 1.2e-7 on the machine that wrote them (the fold
 probabilities are now the float64 softmax of the logits, as XRM's already were).
 XRM's entries were recomputed when the twins took XRM's class-balanced loss (a
 deliberate change of arithmetic: the twins' loss is the mean of the per-class mean
-losses).
+losses), and again, alone, when XRM's halves came from the one split helper
+(:mod:`skmat._split`: other halves for the same seed).
 
 The tolerance, 2e-4, is what float summation moves after training, measured with
 ``python -m tests.held_out_reference --drift`` (torch 2.13.0+cpu, 2026-12): another

@@ -4,7 +4,8 @@ import importlib.util
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import train_test_split
+
+from .._split import stratified_split
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,11 @@ class Task:
 
 
 def split_off_validation(data, seed, fraction=0.2):
-    """Training and validation sets from ``data``, stratified by group."""
+    """Training and validation sets from ``data`` (``ceil(fraction * n)``
+    validation examples), stratified by group (at random when a group has a single
+    example)."""
     X, y, groups = data
-    train, valid = train_test_split(
-        np.arange(len(y)), test_size=fraction, stratify=groups, random_state=seed
-    )
+    n_valid = int(np.ceil(fraction * len(y)))
+    # In train_test_split's random order, which the recorded results trained on.
+    train, valid = stratified_split(len(y), n_valid, seed, strata=(groups,), sort=False)
     return (X[train], y[train], groups[train]), (X[valid], y[valid], groups[valid])

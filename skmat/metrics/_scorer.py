@@ -261,7 +261,7 @@ class CrossFitGroupScorer(_GroupScorer):
     >>> y = (X[:, 0] + 0.3 * rng.normal(size=200) > 0).astype(int)
     >>> clf = LogisticRegression().fit(X, y)
     >>> round(CrossFitGroupScorer(random_state=0)(clf, X, y), 3)
-    0.452
+    0.45
     """
 
     __metadata_request__score = {"groups": UNUSED}
