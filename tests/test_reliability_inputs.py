@@ -368,6 +368,49 @@ def test_a_dataset_with_a_padding_collate_fn_fits(held_out):
     assert_allclose(plain_mat.predict_proba(data), plain.predict_proba(data), atol=1e-6)
 
 
+def _pad_with_lengths(batch):
+    sequences, labels = zip(*batch)
+    tokens = torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True)
+    lengths = torch.as_tensor([len(s) for s in sequences])
+    return {"tokens": tokens, "lengths": lengths}, torch.as_tensor(labels)
+
+
+class PackedGRU(torch.nn.Module):
+    """A recurrent net over packed variable-length sequences, as users write one."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(40, 8, padding_idx=0)
+        self.gru = torch.nn.GRU(8, 8, batch_first=True)
+        self.out = torch.nn.Linear(8, 2)
+
+    def forward(self, tokens, lengths):
+        packed = torch.nn.utils.rnn.pack_padded_sequence(
+            self.embed(tokens), lengths, batch_first=True, enforce_sorted=False
+        )
+        return self.out(self.gru(packed)[1][-1])
+
+
+@pytest.mark.filterwarnings("ignore::skmat.exceptions.DegenerateHeldOutWarning")
+def test_a_recurrent_net_on_packed_sequences_from_a_collate_fn_that_gives_a_dict():
+    data = VariableLength(n=80)
+    net = small_net(
+        PackedGRU,
+        max_epochs=15,
+        batch_size=16,
+        iterator_train=torch.utils.data.DataLoader,
+        iterator_valid=torch.utils.data.DataLoader,
+        iterator_train__collate_fn=_pad_with_lengths,
+        iterator_valid__collate_fn=_pad_with_lengths,
+    )
+    # the held-out nets and the final net train through the collate_fn (the shift
+    # itself is not the subject: on these separable data it is degenerate)
+    clf = MATClassifier(net, held_out="kfold", cv=3, shift_strength=0.0, random_state=0)
+    clf.fit(data, data.y)
+    assert np.mean(clf.held_out_proba_.argmax(1) == data.y) > 0.9
+    assert clf.score(data, data.y) > 0.9
+
+
 def test_a_padding_collate_fn_for_training_only_says_what_to_add():
     data = VariableLength()
     with pytest.raises(ValueError, match="set iterator_valid__collate_fn too"):
