@@ -22,6 +22,7 @@ from skmat import JTTClassifier, MATClassifier
 from skmat.inspection import memorization_score
 
 from .conftest import small_net
+from .modules import CountingImages, SmallCNN
 
 X, Y = make_classification(60, 5, random_state=0)
 X = X.astype(np.float32)
@@ -442,3 +443,14 @@ def test_a_collate_fn_on_arrays_and_dicts_trains_as_without_it(noisy_data):
         assert_allclose(
             fits[0].predict_proba(data), fits[1].predict_proba(data), atol=1e-6
         )
+
+
+@pytest.mark.filterwarnings("ignore::skmat.exceptions.DegenerateHeldOutWarning")
+def test_memorization_scores_on_the_folds_of_a_torch_dataset_see_whole_examples():
+    # the folds' rows of an (x, y) Dataset once reached the estimator as x[0]: here
+    # the CNN got 2 of an image's 3 colour planes and failed
+    data = CountingImages(40)
+    net = small_net(SmallCNN, module__n_classes=2, max_epochs=2, batch_size=16)
+    clf = MATClassifier(net, held_out="kfold", cv=2, shift_strength=1.0, random_state=0)
+    scores = memorization_score(clf, data, data.labels, cv=2, random_state=0)
+    assert scores.shape == (40,) and np.all(np.isfinite(scores))
